@@ -1,0 +1,89 @@
+"""Deploying the schema with sqitch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from psycopg.conninfo import conninfo_to_dict
+
+# libpq reads these variables, and so do psql and DBD::Pg under sqitch: passing the DSN this way
+# keeps passwords off the command line and works for every form of DSN psycopg accepts.
+_LIBPQ_ENV = {
+    "host": "PGHOST",
+    "hostaddr": "PGHOSTADDR",
+    "port": "PGPORT",
+    "dbname": "PGDATABASE",
+    "user": "PGUSER",
+    "password": "PGPASSWORD",
+    "passfile": "PGPASSFILE",
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+    "application_name": "PGAPPNAME",
+    "options": "PGOPTIONS",
+    "service": "PGSERVICE",
+    "target_session_attrs": "PGTARGETSESSIONATTRS",
+}
+
+SQITCH_INSTALL_HINT = (
+    "sqitch not found: install it (Debian/Ubuntu: apt-get install sqitch libdbd-pg-perl; "
+    "elsewhere see https://sqitch.org/download/)"
+)
+
+
+class DeployError(RuntimeError):
+    """sqitch is missing or failed; the message is sqitch's own."""
+
+
+def project_dir() -> Path:
+    """The directory holding sqitch.plan: $PGMETRICS_SQITCH_DIR or the source checkout."""
+    configured = os.environ.get("PGMETRICS_SQITCH_DIR")
+    candidate = Path(configured) if configured else Path(__file__).resolve().parent.parent
+    if not (candidate / "sqitch.plan").is_file():
+        raise DeployError(
+            f"sqitch.plan not found in {candidate}: "
+            "set PGMETRICS_SQITCH_DIR to the pgmetrics source directory"
+        )
+    return candidate
+
+
+def libpq_env(dsn: str) -> dict[str, str]:
+    """The environment variables that make libpq clients connect where ``dsn`` says."""
+    params = conninfo_to_dict(dsn)
+    unknown = sorted(set(params) - set(_LIBPQ_ENV))
+    if unknown:
+        raise ValueError(f"DSN parameters not supported for deploy: {', '.join(unknown)}")
+    return {_LIBPQ_ENV[name]: str(value) for name, value in params.items() if value is not None}
+
+
+def sqitch(command: str, dsn: str, *args: str) -> str:
+    """Runs ``sqitch <command> db:pg: <args>`` against ``dsn``; returns its output."""
+    executable = shutil.which("sqitch")
+    if executable is None:
+        raise DeployError(SQITCH_INSTALL_HINT)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    env.update(libpq_env(dsn))
+    env.setdefault("SQITCH_FULLNAME", "pgmetrics")
+    env.setdefault("SQITCH_EMAIL", "pgmetrics@localhost")
+    proc = subprocess.run(  # noqa: S603 - sqitch from PATH, arguments built here
+        [executable, "--quiet", command, "db:pg:", *args],
+        cwd=project_dir(),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if proc.returncode != 0:
+        raise DeployError(f"sqitch {command} failed: {(proc.stderr or proc.stdout).strip()}")
+    return proc.stdout
+
+
+def deploy(dsn: str) -> None:
+    """Deploys (and verifies) every change of sqitch.plan not yet deployed to ``dsn``."""
+    sqitch("deploy", dsn, "--verify")

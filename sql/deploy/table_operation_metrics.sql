@@ -1,0 +1,47 @@
+-- Deploy pgmetrics:table_operation_metrics to pg
+-- requires: schema_pgmetrics
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+-- One row per operation name and UTC hour: the detail tier.
+-- The average is not stored: it is total_duration_ms / total_executions, and a stored copy could disagree.
+CREATE TABLE pgmetrics.operation_metrics (
+    operation text NOT NULL,
+    period_start timestamptz NOT NULL,
+    period_end timestamptz NOT NULL,
+    total_executions bigint NOT NULL,
+    successful bigint NOT NULL,
+    failed bigint NOT NULL,
+    total_duration_ms double precision NOT NULL,
+    min_duration_ms double precision NOT NULL,
+    max_duration_ms double precision NOT NULL,
+    last_execution_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- The key column comes first so that the table can be distributed by operation.
+    CONSTRAINT operation_metrics_pkey PRIMARY KEY (operation, period_start),
+    CONSTRAINT operation_metrics_period_check CHECK (
+        period_start = pg_catalog.date_trunc('hour', period_start, 'UTC')
+        AND period_end = period_start + interval '1 hour'
+    ),
+    CONSTRAINT operation_metrics_counts_check CHECK (
+        successful >= 0 AND failed >= 0 AND total_executions = successful + failed AND total_executions > 0
+    ),
+    CONSTRAINT operation_metrics_durations_check CHECK (
+        0 <= min_duration_ms AND min_duration_ms <= max_duration_ms AND total_duration_ms >= 0
+    )
+);
+
+-- Time-range scans over all keys (summaries, retention) read this index, not the whole table.
+CREATE INDEX operation_metrics_period_start_idx ON pgmetrics.operation_metrics (period_start);
+
+ALTER TABLE pgmetrics.operation_metrics ENABLE ROW LEVEL SECURITY;
+REVOKE ALL ON pgmetrics.operation_metrics FROM public;
+
+COMMENT ON TABLE pgmetrics.operation_metrics IS
+'Hourly detail of operation metrics: one row per operation name and UTC hour. '
+'Written by the recording functions.';
+
+COMMIT;

@@ -1,0 +1,10 @@
+-- Verify pgmetrics:role_pgmetrics_reader on pg
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+SELECT 1 / count(*) FROM pg_catalog.pg_roles
+WHERE rolname = 'pgmetrics_reader';
+
+ROLLBACK;

@@ -1,0 +1,26 @@
+-- Verify pgmetrics:table_operation_metrics on pg
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+SELECT
+    operation,
+    period_start,
+    period_end,
+    total_executions,
+    successful,
+    failed,
+    total_duration_ms,
+    min_duration_ms,
+    max_duration_ms,
+    last_execution_at,
+    created_at,
+    updated_at
+FROM pgmetrics.operation_metrics
+WHERE FALSE;
+
+SELECT 1 / c.relrowsecurity::int FROM pg_catalog.pg_class AS c
+WHERE c.oid = 'pgmetrics.operation_metrics'::regclass;
+
+ROLLBACK;

@@ -1,0 +1,39 @@
+"""The sqitch plan deploys, verifies, reverts completely and deploys again."""
+
+from __future__ import annotations
+
+from pgmetrics.deploy import deploy, sqitch
+from tests.conftest import Database
+
+
+def _pgmetrics_objects(db: Database) -> int:
+    with db.connect() as conn:
+        row = conn.execute(
+            """
+            SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'pgmetrics')
+                 + (SELECT count(*) FROM pg_proc WHERE proname LIKE '%metric%'
+                       AND pronamespace <> 'pg_catalog'::regnamespace)
+            """
+        ).fetchone()
+    assert row is not None
+    return int(str(row[0]))
+
+
+def test_deploy_verify_revert_deploy(empty_db: Database) -> None:
+    deploy(empty_db.dsn)
+    assert _pgmetrics_objects(empty_db) > 0
+    sqitch("verify", empty_db.dsn)
+
+    sqitch("revert", empty_db.dsn, "-y")
+    assert _pgmetrics_objects(empty_db) == 0
+
+    deploy(empty_db.dsn)
+    sqitch("verify", empty_db.dsn)
+    with empty_db.connect() as conn:
+        conn.execute("SELECT pgmetrics.record_route_metric('/after/redeploy', 'GET', true, 1)")
+        row = conn.execute("SELECT total_requests FROM pgmetrics.route_metrics").fetchone()
+    assert row == (1,)
+
+
+def test_status_reports_up_to_date(db: Database) -> None:
+    assert "Nothing to deploy (up-to-date)" in sqitch("status", db.dsn)
