@@ -69,6 +69,7 @@ class LocalCluster:
             "listen_addresses": "'127.0.0.1'",
             "shared_preload_libraries": "'pg_cron'",
             "cron.database_name": f"'{cron_database}'",
+            "cron.host": "'127.0.0.1'",
             "max_connections": "200",
             "log_min_messages": "warning",
         }
