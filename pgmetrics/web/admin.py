@@ -1,0 +1,131 @@
+"""GET /api/admin/metrics: the framework-neutral part (parameters, token, answer)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pgmetrics.types import BUCKETS, Bucket, MetricsReport, TimeRange
+
+TOKEN_VARIABLE = "OBSERVABILITY_METRICS_ADMIN_TOKEN"  # noqa: S105 - a variable name
+PARAMETERS = ("start", "end", "route", "method", "operation", "bucket", "tz")
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+DEFAULT_SPAN = timedelta(hours=24)
+
+
+class BadRequest(ValueError):
+    """A malformed query parameter; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdminQuery:
+    time_range: TimeRange
+    bucket: Bucket
+    tz: str
+    route: str | None = None
+    method: str | None = None
+    operation: str | None = None
+
+
+def _timestamp(name: str, value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{name} must be an ISO-8601 timestamp, got {value[:64]!r}") from None
+    # A timestamp without an offset is read as UTC, the zone every bucket is stored in.
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _name(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not 1 <= len(value) <= 1024 or "\x00" in value:
+        raise BadRequest(f"{name} must be 1 to 1024 characters long")
+    return value
+
+
+def parse_query(params: Mapping[str, str], now: datetime | None = None) -> AdminQuery:
+    unknown = sorted(set(params) - set(PARAMETERS))
+    if unknown:
+        raise BadRequest(f"unknown parameter {unknown[0]!r}; known: {', '.join(PARAMETERS)}")
+    end = _timestamp("end", params["end"]) if "end" in params else (now or datetime.now(UTC))
+    try:
+        start = _timestamp("start", params["start"]) if "start" in params else end - DEFAULT_SPAN
+    except OverflowError:
+        raise BadRequest("end is too early to default start to 24 hours before it") from None
+    if start > end:
+        raise BadRequest("start must not be after end")
+    bucket = params.get("bucket", "hour")
+    if bucket not in BUCKETS:
+        raise BadRequest(f"bucket must be one of {', '.join(BUCKETS)}, got {bucket[:32]!r}")
+    tz = params.get("tz", "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadRequest(f"tz must be an IANA time zone name, got {tz[:64]!r}") from None
+    method = params.get("method")
+    if method is not None and method.upper() not in METHODS:
+        raise BadRequest(f"method must be one of {' '.join(sorted(METHODS))}, got {method[:32]!r}")
+    return AdminQuery(
+        time_range=TimeRange(start, end),
+        bucket=bucket,
+        tz=tz,
+        route=_name("route", params.get("route")),
+        method=method.upper() if method else None,
+        operation=_name("operation", params.get("operation")),
+    )
+
+
+def configured_token() -> str | None:
+    return os.environ.get(TOKEN_VARIABLE) or None
+
+
+def authorized(authorization: str | None, token: str | None) -> bool:
+    """Bearer-token check in constant time; with no token configured nobody is let in."""
+    if not token or authorization is None:
+        return False
+    scheme, _, presented = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(presented.strip().encode(), token.encode())
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _rows(report: MetricsReport[Any]) -> list[dict[str, Any]]:
+    return [
+        {key: _plain(value) for key, value in dataclasses.asdict(row).items()}
+        for row in report.rows
+    ]
+
+
+def answer(
+    query: AdminQuery, routes: MetricsReport[Any], operations: MetricsReport[Any]
+) -> dict[str, Any]:
+    both_database = routes.source == "database" and operations.source == "database"
+    return {
+        "range": {
+            "start": query.time_range.start.isoformat(),
+            "end": query.time_range.end.isoformat(),
+            "bucket": query.bucket,
+            "tz": query.tz,
+        },
+        "source": "database" if both_database else "memory",
+        "error": routes.error or operations.error,
+        "routes": _rows(routes),
+        "operations": _rows(operations),
+    }
+
+
+UNAUTHORIZED = {"error": "missing or invalid bearer token"}
+DISABLED = {"error": f"the admin endpoint is disabled: set {TOKEN_VARIABLE}"}

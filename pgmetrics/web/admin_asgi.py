@@ -1,0 +1,112 @@
+"""The admin endpoint as a pure ASGI application.
+
+Starlette / FastAPI: ``app.router.routes.append(Route("/api/admin/metrics", MetricsAdminApp()))``
+(or ``app.mount("/api/admin/metrics", MetricsAdminApp())``); ``pgmetrics serve`` runs it alone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pgmetrics.web.admin import (
+    DISABLED,
+    UNAUTHORIZED,
+    BadRequest,
+    answer,
+    authorized,
+    configured_token,
+    parse_query,
+)
+from pgmetrics.web.asgi import Receive, Scope, Send
+from pgmetrics.web.openapi import OPENAPI
+from pgmetrics.web.recorder import StorageRef
+
+
+async def _respond(
+    send: Send, status: int, body: dict[str, Any], *, challenge: bool = False
+) -> None:
+    payload = json.dumps(body, allow_nan=False).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    if challenge:
+        headers.append((b"www-authenticate", b'Bearer realm="pgmetrics"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class MetricsAdminApp:
+    """Answers GET with the route and operation summaries of the requested range as JSON.
+
+    ``token`` defaults to OBSERVABILITY_METRICS_ADMIN_TOKEN; without a token every request is
+    refused. ``storage`` defaults to the module-level storage.
+    """
+
+    def __init__(self, storage: Any = None, *, token: str | None = None) -> None:
+        self._storage = StorageRef(storage)
+        self._token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await _respond(send, 405, {"error": "only GET is allowed"})
+            return
+        token = self._token if self._token is not None else configured_token()
+        if not token:
+            await _respond(send, 403, DISABLED)
+            return
+        headers = dict(scope.get("headers", []))
+        authorization = headers.get(b"authorization", b"").decode("latin-1") or None
+        if not authorized(authorization, token):
+            await _respond(send, 401, UNAUTHORIZED, challenge=True)
+            return
+        try:
+            pairs = parse_qsl(
+                scope.get("query_string", b"").decode("latin-1"), strict_parsing=False
+            )
+            query = parse_query(dict(pairs))
+        except BadRequest as exc:
+            await _respond(send, 400, {"error": str(exc)})
+            return
+        storage = self._storage.storage
+        routes = await storage.aget_route_metrics(
+            route=query.route,
+            method=query.method,
+            time_range=query.time_range,
+            bucket=query.bucket,
+            tz=query.tz,
+        )
+        operations = await storage.aget_operation_metrics(
+            operation=query.operation, time_range=query.time_range, bucket=query.bucket, tz=query.tz
+        )
+        await _respond(send, 200, answer(query, routes, operations))
+
+
+class AdminServer:
+    """What ``pgmetrics serve`` runs: the endpoint at /api/admin/metrics and its OpenAPI
+    description at /openapi.json."""
+
+    def __init__(self, storage: Any = None, *, token: str | None = None) -> None:
+        self.admin = MetricsAdminApp(storage, token=token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/api/admin/metrics":
+            await self.admin(scope, receive, send)
+        elif scope["path"] == "/openapi.json":
+            await _respond(send, 200, OPENAPI)
+        else:
+            await _respond(send, 404, {"error": "not found"})
