@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from pgmetrics.web.templates import normalise
+from pgmetrics.web.templates import UNMATCHED, normalise
 
 SuccessPolicy = Callable[[int], bool]
 
@@ -46,9 +46,8 @@ class RouteRecorder(StorageRef):
 
     def record(self, template: str, method: str, status: int, duration_ms: float) -> None:
         try:
-            self.storage.record_route_metric(
-                normalise(template), method, self.success(status), duration_ms
-            )
+            route = template if template == UNMATCHED else normalise(template)
+            self.storage.record_route_metric(route, method, self.success(status), duration_ms)
         except ValueError as exc:
             # A method outside the nine standard ones, or a template over 1024 characters:
             # not a metric pgmetrics can store. Counted here, logged, never raised into the app.
