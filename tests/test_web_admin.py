@@ -102,7 +102,7 @@ def test_refuses_everything_without_configured_token(
 ) -> None:
     monkeypatch.delenv("OBSERVABILITY_METRICS_ADMIN_TOKEN", raising=False)
     with serve(storage, None) as url, httpx.Client(base_url=url) as http:
-        for headers in ({}, AUTH, {"Authorization": "Bearer "}):
+        for headers in ({}, AUTH, {"Authorization": "Bearer"}):
             response = http.get(PATH, headers=headers)
             assert response.status_code == 403
             assert "OBSERVABILITY_METRICS_ADMIN_TOKEN" in response.json()["error"]

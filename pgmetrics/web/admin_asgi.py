@@ -65,9 +65,8 @@ class MetricsAdminApp:
             await _respond(send, 401, UNAUTHORIZED, challenge=True)
             return
         try:
-            pairs = parse_qsl(
-                scope.get("query_string", b"").decode("latin-1"), strict_parsing=False
-            )
+            query_string = scope.get("query_string", b"").decode("latin-1")
+            pairs = parse_qsl(query_string, keep_blank_values=True)
             query = parse_query(dict(pairs))
         except BadRequest as exc:
             await _respond(send, 400, {"error": str(exc)})
