@@ -88,10 +88,12 @@ class MetricsMiddleware:
             nonlocal status, finished
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Recorded before the last chunk goes out, so that a client holding the
+                # response always finds its request counted.
                 finished = True
                 self._record(scope, entry_root_path, status, started)
+            await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
