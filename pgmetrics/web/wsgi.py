@@ -42,7 +42,7 @@ def _install_flask_hook(app: WSGIApp) -> None:
 class WSGIMetricsMiddleware:
     """Counts each request under its route template (``__unmatched__`` when no route
     matched); success is ``status < 500`` unless ``success`` says otherwise; an exception
-    is a failure and propagates; the duration ends when the server closes the body."""
+    is a failure and propagates; the duration ends with the last chunk of the body."""
 
     def __init__(
         self,
@@ -84,7 +84,8 @@ class WSGIMetricsMiddleware:
 
 
 class _ClosingBody:
-    """Passes the body through and records when the server closes it (PEP 3333)."""
+    """Passes the body through and records when it is exhausted, or when the server closes
+    it early (PEP 3333)."""
 
     def __init__(self, body: Iterable[bytes], on_close: Callable[[bool], None]) -> None:
         self._body = body
@@ -98,6 +99,14 @@ class _ClosingBody:
         except BaseException:
             self._failed = True
             raise
+        # Counted once the body is produced, before the server ends the response, so that a
+        # client holding the response always finds its request counted.
+        self._finish()
+
+    def _finish(self) -> None:
+        if not self._done:
+            self._done = True
+            self._on_close(self._failed)
 
     def close(self) -> None:
         try:
@@ -105,6 +114,4 @@ class _ClosingBody:
             if close is not None:
                 close()
         finally:
-            if not self._done:
-                self._done = True
-                self._on_close(self._failed)
+            self._finish()
