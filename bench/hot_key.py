@@ -66,7 +66,8 @@ def main() -> None:
     parser.add_argument("--clients", default="1,8,16")
     args = parser.parse_args()
     lines = [
-        "| clients | record_route_metric calls/s | plain INSERT rows/s | ratio | goal >= 0.8 at 8 |",
+        "| clients | record_route_metric calls/s | plain INSERT rows/s | ratio "
+        "| goal >= 0.8 at 8 |",
         "|---|---|---|---|---|",
     ]
     with LocalCluster(durable=True, settings={"synchronous_commit": "on"}) as cluster:
@@ -83,7 +84,9 @@ def main() -> None:
             insert = pgbench(cluster, INSERT, clients, args.seconds)
             ratio = record / insert
             verdict = ("met" if ratio >= GOAL else "NOT met") if clients == 8 else ""
-            lines.append(f"| {clients} | {record:,.0f} | {insert:,.0f} | {ratio:.2f}x | {verdict} |")
+            lines.append(
+                f"| {clients} | {record:,.0f} | {insert:,.0f} | {ratio:.2f}x | {verdict} |"
+            )
             print(lines[-1], flush=True)
     append_results("Hot-key direct SQL recording vs plain INSERT (pgbench)", lines)
 

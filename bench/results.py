@@ -11,8 +11,9 @@ from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 HEADER = (
-    "# Benchmark results\n\nEach entry is appended by the benchmark that measured it, with the date, "
-    "the machine and the exact command. Ratios compare against a baseline measured in the same run.\n"
+    "# Benchmark results\n\nEach entry is appended by the benchmark that measured it, with the "
+    "date, the machine and the exact command. Ratios compare against a baseline measured in the "
+    "same run.\n"
 )
 
 

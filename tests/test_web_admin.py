@@ -25,7 +25,9 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 Serve = Callable[[MemoryMetricsStorage, "str | None"], AbstractContextManager[str]]
 
 
-def _serve_starlette(storage: MemoryMetricsStorage, token: str | None) -> AbstractContextManager[str]:
+def _serve_starlette(
+    storage: MemoryMetricsStorage, token: str | None
+) -> AbstractContextManager[str]:
     return asgi_server(Starlette(routes=[Route(PATH, MetricsAdminApp(storage, token=token))]))
 
 
@@ -82,12 +84,19 @@ def test_filters_and_default_range(client: httpx.Client) -> None:
     start = datetime.fromisoformat(body["range"]["start"])
     end = datetime.fromisoformat(body["range"]["end"])
     assert end - start == timedelta(hours=24)
-    assert client.get(PATH, params={"method": "get", "bucket": "all"}, headers=AUTH).json()["routes"]
+    assert client.get(PATH, params={"method": "get", "bucket": "all"}, headers=AUTH).json()[
+        "routes"
+    ]
 
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}, {"Authorization": ""}],
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": ""},
+    ],
     ids=["missing", "wrong", "other-scheme", "empty"],
 )
 def test_refuses_missing_or_wrong_token(client: httpx.Client, headers: dict[str, str]) -> None:
