@@ -16,6 +16,7 @@ import time
 import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
 
 OVERFLOW = "__overflow__"
@@ -67,7 +68,7 @@ def check_duration(value: object) -> float:
     """``value`` as a float when it is a finite number >= 0, else ValueError."""
     if type(value) is int and value >= 0:
         return float(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
         raise ValueError(f"duration_ms must be a number, got {type(value).__name__}")
     try:
         duration = float(value)
