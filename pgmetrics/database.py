@@ -144,8 +144,9 @@ class DatabaseMetricsStorage:
                     max_size=2,
                     open=False,
                     name="pgmetrics",
+                    # No check on checkout: a broken connection fails the send, the pool replaces
+                    # it, and the batch is sent again under its id after a short backoff.
                     kwargs={"autocommit": True},
-                    check=psycopg_pool.ConnectionPool.check_connection,
                 )
                 self._pool.open(wait=False)
             return self._pool
