@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage, MetricsStorage, TimeRange
 from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database
-from tests.dbhelpers import (
+from tests.stored import (
     OPERATION_SUMMARY,
     ROUTE_SUMMARY,
     operation_totals,

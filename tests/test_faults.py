@@ -20,7 +20,7 @@ from pgmetrics.aggregate import OVERFLOW
 from pgmetrics.deploy import deploy
 from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database, drop_database
-from tests.dbhelpers import operation_totals, route_totals
+from tests.stored import operation_totals, route_totals
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
 EVENTS = 120_000
@@ -28,7 +28,7 @@ EVENTS = 120_000
 
 @pytest.fixture(scope="module")
 def own_cluster() -> Iterator[LocalCluster]:
-    """A cluster of this module alone: stopping it leaves the session's cluster alone. Commits
+    """A cluster of this module alone: stopping it leaves the cluster the other tests share alone. Commits
     are synchronous (an acknowledged commit survives the server's crash), fsync stays off (the
     machine does not crash)."""
     with LocalCluster(durable=False, settings={"synchronous_commit": "on"}) as cluster:

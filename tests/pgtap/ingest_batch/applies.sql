@@ -74,7 +74,7 @@ SELECT is(
     'an empty batch is applied'
 );
 
--- Times without an offset are UTC whatever the session TimeZone.
+-- Times without an offset are UTC whatever the caller's TimeZone.
 SET LOCAL timezone = 'Asia/Tokyo';
 SELECT pgmetrics.ingest_batch(
     'a0000000-0000-4000-8000-000000000004', NULL,
