@@ -28,9 +28,9 @@ EVENTS = 120_000
 
 @pytest.fixture(scope="module")
 def own_cluster() -> Iterator[LocalCluster]:
-    """A cluster of this module alone: stopping it leaves the cluster the other tests share alone. Commits
-    are synchronous (an acknowledged commit survives the server's crash), fsync stays off (the
-    machine does not crash)."""
+    """A cluster of this module alone, so that stopping it leaves the cluster the other tests
+    share alone. Commits are synchronous (an acknowledged commit survives the server's crash);
+    fsync stays off (the machine does not crash)."""
     with LocalCluster(durable=False, settings={"synchronous_commit": "on"}) as cluster:
         with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
             conn.execute("CREATE DATABASE outage")
