@@ -317,3 +317,31 @@ def test_database_reads_add_what_is_not_flushed(db: Database) -> None:
         assert rows["/fresh"].total_requests == 1
     finally:
         storage.close()
+
+
+def test_concurrent_flushers_of_the_same_keys_neither_deadlock_nor_lose(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    storages = [DatabaseMetricsStorage(db.dsn, batch_interval=3600) for _ in range(4)]
+    failures: list[str] = []
+
+    def work(storage: DatabaseMetricsStorage, seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(20):
+            for i in rng.sample(range(60), 60):  # the same keys, in a different order each time
+                storage.record_route_metric(f"/shared/{i}", "GET", True, 1.0)
+                storage.record_operation_metric(f"shared{i}", True, 1.0)
+            if not storage.flush(timeout=30):
+                failures.append(f"storage {seed} did not deliver")
+
+    threads = [threading.Thread(target=work, args=(s, n)) for n, s in enumerate(storages)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for storage in storages:
+        storage.close()
+    assert failures == []
+    assert [r.getMessage() for r in caplog.records if r.name == "pgmetrics"] == []  # no retry
+    assert route_totals(db.dsn) == {f"/shared/{i}": (80, 0, 80.0) for i in range(60)}
+    assert operation_totals(db.dsn) == {f"shared{i}": (80, 0, 80.0) for i in range(60)}
