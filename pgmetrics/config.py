@@ -2,11 +2,77 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+StorageKind = Literal["memory", "database"]
 
 
 def database_url(environ: Mapping[str, str] | None = None) -> str | None:
     """OBSERVABILITY_METRICS_DATABASE_URL, falling back to DATABASE_URL."""
     env = os.environ if environ is None else environ
     return env.get("OBSERVABILITY_METRICS_DATABASE_URL") or env.get("DATABASE_URL") or None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What ``pgmetrics.from_env()`` builds a storage from."""
+
+    storage: StorageKind = "memory"
+    database_url: str | None = None
+    batch_interval: float = 5.0  # seconds (the variable is in milliseconds)
+    max_keys: int = 10_000
+    shutdown_timeout: float = 10.0  # seconds
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(int(raw)) if integer else float(raw)
+    except ValueError:
+        kind = "an integer" if integer else "a number"
+        raise ValueError(f"{name} must be {kind}, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {raw!r}")
+    return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Reads the OBSERVABILITY_METRICS_* variables; ValueError naming the variable when one is
+    malformed, or when the database storage has no URL."""
+    env = os.environ if environ is None else environ
+    storage = env.get("OBSERVABILITY_METRICS_STORAGE", "").strip().lower() or "memory"
+    if storage not in ("memory", "database"):
+        raise ValueError(
+            "OBSERVABILITY_METRICS_STORAGE must be memory or database, "
+            f"got {env['OBSERVABILITY_METRICS_STORAGE']!r}"
+        )
+    url = database_url(env)
+    if storage == "database" and url is None:
+        raise ValueError(
+            "OBSERVABILITY_METRICS_DATABASE_URL (or DATABASE_URL) must be set when "
+            "OBSERVABILITY_METRICS_STORAGE is database"
+        )
+    interval = _number(env, "OBSERVABILITY_METRICS_BATCH_INTERVAL", 5000, integer=True)
+    if interval <= 0:
+        raise ValueError(f"OBSERVABILITY_METRICS_BATCH_INTERVAL must be > 0 ms, got {interval:g}")
+    max_keys = _number(env, "OBSERVABILITY_METRICS_MAX_KEYS", 10_000, integer=True)
+    if max_keys < 1:
+        raise ValueError(f"OBSERVABILITY_METRICS_MAX_KEYS must be >= 1, got {max_keys:g}")
+    shutdown = _number(env, "OBSERVABILITY_METRICS_SHUTDOWN_TIMEOUT", 10.0, integer=False)
+    if shutdown < 0:
+        raise ValueError(
+            f"OBSERVABILITY_METRICS_SHUTDOWN_TIMEOUT must be >= 0 seconds, got {shutdown:g}"
+        )
+    return Settings(
+        storage="database" if storage == "database" else "memory",
+        database_url=url,
+        batch_interval=interval / 1000,
+        max_keys=int(max_keys),
+        shutdown_timeout=shutdown,
+    )

@@ -1,0 +1,366 @@
+"""In-memory aggregation of events into (key, UTC hour) cells.
+
+Each thread records into its own cell maps, guarded by its own lock, so threads never wait for one
+another: the only other party that takes a thread's lock is the collector, once per flush, to swap
+the maps out. A cell is a list ``[total, successful, sum_ms, min_ms, max_ms, last_time]``, times in
+seconds since the epoch; ``failed`` is ``total - successful``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import TypeVar
+
+OVERFLOW = "__overflow__"
+MAX_NAME_LENGTH = 1024
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MIN_T = datetime(1, 1, 1, tzinfo=UTC).timestamp()
+_MAX_T = datetime.max.replace(tzinfo=UTC).timestamp()
+_INF = math.inf
+
+Cell = list[float]
+RouteKey = tuple[str, str, int]
+OperationKey = tuple[str, int]
+RouteCells = dict[RouteKey, Cell]
+K = TypeVar("K")
+OperationCells = dict[OperationKey, Cell]
+
+
+def check_name(argument: str, value: object) -> str:
+    """``value`` when it is a valid route or operation name, else ValueError naming ``argument``."""
+    if not isinstance(value, str):
+        raise ValueError(f"{argument} must be a str, got {type(value).__name__}")
+    if not 1 <= len(value) <= MAX_NAME_LENGTH:
+        raise ValueError(
+            f"{argument} must be 1 to {MAX_NAME_LENGTH} characters long, got {len(value)}"
+        )
+    if "\x00" in value:
+        raise ValueError(f"{argument} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{argument} must not contain lone surrogates") from None
+    return value
+
+
+def check_method(value: object) -> str:
+    """``value`` in upper case when it is a standard HTTP method, else ValueError."""
+    if isinstance(value, str):
+        upper = value.upper()
+        if upper in METHODS:
+            return upper
+    raise ValueError(f"method must be one of {' '.join(sorted(METHODS))}, got {value!r:.40}")
+
+
+def check_duration(value: object) -> float:
+    """``value`` as a float when it is a finite number >= 0, else ValueError."""
+    if type(value) is int and value >= 0:
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
+        raise ValueError(f"duration_ms must be a number, got {type(value).__name__}")
+    try:
+        duration = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"duration_ms must be a finite number >= 0, got {value!r}") from None
+    if not 0.0 <= duration < _INF:
+        raise ValueError(f"duration_ms must be a finite number >= 0, got {duration!r}")
+    return duration
+
+
+def check_success(value: object) -> bool:
+    if value is True or value is False:
+        return value
+    raise ValueError(f"success must be a bool, got {type(value).__name__}")
+
+
+def timestamp(at: object) -> float:
+    """Seconds since the epoch of an aware datetime, else ValueError."""
+    if not isinstance(at, datetime):
+        raise ValueError(f"at must be a datetime, got {type(at).__name__}")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("at must be a timezone-aware datetime")
+    t = at.timestamp()
+    if not _MIN_T <= t < _MAX_T:
+        raise ValueError(f"at is out of range: {at.isoformat()}")
+    return t
+
+
+def from_timestamp(t: float) -> datetime:
+    """The UTC datetime of ``t`` seconds since the epoch, to the microsecond."""
+    return EPOCH + timedelta(seconds=t)
+
+
+def hour_start(hour: int) -> datetime:
+    return EPOCH + timedelta(hours=hour)
+
+
+def merge_cell(into: Cell, cell: Cell) -> None:
+    into[0] += cell[0]
+    into[1] += cell[1]
+    into[2] += cell[2]
+    if cell[3] < into[3]:
+        into[3] = cell[3]
+    if cell[4] > into[4]:
+        into[4] = cell[4]
+    if cell[5] > into[5]:
+        into[5] = cell[5]
+
+
+def merge_cells(into: dict[K, Cell], cells: dict[K, Cell], *, copy: bool = False) -> None:
+    """Adds ``cells`` into ``into``; ``copy=False`` hands the cell lists over to ``into``."""
+    for key, cell in cells.items():
+        target = into.get(key)
+        if target is None:
+            into[key] = list(cell) if copy else cell
+        else:
+            merge_cell(target, cell)
+
+
+class KeyLimiter:
+    """Caps the distinct keys per kind and UTC hour held in memory; the rest go to the overflow
+    key. A storage that delivers its data calls ``reset()`` once nothing is pending, so the cap
+    bounds what is held, not what is ever recorded.
+    """
+
+    def __init__(self, max_keys: int) -> None:
+        if max_keys < 1:
+            raise ValueError(f"max_keys must be >= 1, got {max_keys}")
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        self._keys: dict[tuple[str, int], set[object]] = {}
+        self.overflowed_events = 0
+
+    def admit(self, kind: str, hour: int, key: object) -> bool:
+        with self._lock:
+            keys = self._keys.get((kind, hour))
+            if keys is None:
+                keys = self._keys[(kind, hour)] = set()
+            if key in keys:
+                return True
+            if len(keys) < self.max_keys:
+                keys.add(key)
+                return True
+            self.overflowed_events += 1
+            return False
+
+    def reset(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+class _ThreadBuffer:
+    __slots__ = ("lock", "operations", "routes", "thread")
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self.lock = threading.Lock()
+        self.routes: RouteCells = {}
+        self.operations: OperationCells = {}
+        self.thread = thread
+
+
+class Aggregator:
+    """Per-thread cell maps of one storage, and the cap on distinct keys."""
+
+    def __init__(self, max_keys: int) -> None:
+        self.max_keys = max_keys
+        # Called in each thread's first record, e.g. to start a flusher thread.
+        self.on_register: Callable[[], None] | None = None
+        self._reset()
+        _AGGREGATORS.add(self)
+
+    def _reset(self) -> None:
+        self.limiter = KeyLimiter(self.max_keys)
+        self._local = threading.local()
+        self._buffers: list[_ThreadBuffer] = []
+        self._buffers_lock = threading.Lock()
+
+    def _register(self) -> _ThreadBuffer:
+        buffer = _ThreadBuffer(threading.current_thread())
+        with self._buffers_lock:
+            self._buffers.append(buffer)
+        self._local.buffer = buffer
+        if self.on_register is not None:
+            self.on_register()
+        return buffer
+
+    def record_route(
+        self, route: str, method: str, success: bool, duration_ms: float, at: datetime | None
+    ) -> None:
+        if method not in METHODS:
+            method = check_method(method)
+        if type(route) is not str:
+            check_name("route", route)
+        if success is not True and success is not False:
+            check_success(success)
+        d = duration_ms
+        if type(d) is not float:
+            d = check_duration(d)
+        elif not 0.0 <= d < _INF:
+            check_duration(d)
+        t = time.time() if at is None else timestamp(at)
+        key = (route, method, int(t // 3600))
+        try:
+            buffer: _ThreadBuffer = self._local.buffer
+        except AttributeError:
+            buffer = self._register()
+        with buffer.lock:
+            cell = buffer.routes.get(key)
+            if cell is None:
+                cell = self._new_route_cell(buffer, key)
+            cell[0] += 1
+            if success:
+                cell[1] += 1
+            cell[2] += d
+            if d < cell[3]:
+                cell[3] = d
+            if d > cell[4]:
+                cell[4] = d
+            if t > cell[5]:
+                cell[5] = t
+
+    def _new_route_cell(self, buffer: _ThreadBuffer, key: RouteKey) -> Cell:
+        route, method, hour = key
+        check_name("route", route)
+        if not self.limiter.admit("route", hour, (route, method)):
+            key = (OVERFLOW, method, hour)
+            cell = buffer.routes.get(key)
+            if cell is not None:
+                return cell
+        cell = buffer.routes[key] = [0, 0, 0.0, _INF, 0.0, -_INF]
+        return cell
+
+    def record_operation(
+        self, operation: str, success: bool, duration_ms: float, at: datetime | None
+    ) -> None:
+        if type(operation) is not str:
+            check_name("operation", operation)
+        if success is not True and success is not False:
+            check_success(success)
+        d = duration_ms
+        if type(d) is not float:
+            d = check_duration(d)
+        elif not 0.0 <= d < _INF:
+            check_duration(d)
+        t = time.time() if at is None else timestamp(at)
+        key = (operation, int(t // 3600))
+        try:
+            buffer: _ThreadBuffer = self._local.buffer
+        except AttributeError:
+            buffer = self._register()
+        with buffer.lock:
+            cell = buffer.operations.get(key)
+            if cell is None:
+                cell = self._new_operation_cell(buffer, key)
+            cell[0] += 1
+            if success:
+                cell[1] += 1
+            cell[2] += d
+            if d < cell[3]:
+                cell[3] = d
+            if d > cell[4]:
+                cell[4] = d
+            if t > cell[5]:
+                cell[5] = t
+
+    def _new_operation_cell(self, buffer: _ThreadBuffer, key: OperationKey) -> Cell:
+        operation, hour = key
+        check_name("operation", operation)
+        if not self.limiter.admit("operation", hour, operation):
+            key = (OVERFLOW, hour)
+            cell = buffer.operations.get(key)
+            if cell is not None:
+                return cell
+        cell = buffer.operations[key] = [0, 0, 0.0, _INF, 0.0, -_INF]
+        return cell
+
+    def has_buffer(self) -> bool:
+        """Whether the calling thread has recorded into this aggregator."""
+        return hasattr(self._local, "buffer")
+
+    def take(self, routes: RouteCells, operations: OperationCells) -> None:
+        """Moves every thread's cells into ``routes`` and ``operations``."""
+        with self._buffers_lock:
+            buffers = list(self._buffers)
+        finished = []
+        for buffer in buffers:
+            with buffer.lock:
+                taken_routes, taken_operations = buffer.routes, buffer.operations
+                if taken_routes:
+                    buffer.routes = {}
+                if taken_operations:
+                    buffer.operations = {}
+            merge_cells(routes, taken_routes)
+            merge_cells(operations, taken_operations)
+            if not buffer.thread.is_alive():
+                finished.append(buffer)
+        if finished:
+            with self._buffers_lock:
+                for buffer in finished:
+                    # A finished thread records no more; anything it left was taken just above.
+                    if buffer in self._buffers and not (buffer.routes or buffer.operations):
+                        self._buffers.remove(buffer)
+
+    def peek(self, routes: RouteCells, operations: OperationCells) -> None:
+        """Adds copies of every thread's cells into ``routes`` and ``operations``."""
+        with self._buffers_lock:
+            buffers = list(self._buffers)
+        for buffer in buffers:
+            with buffer.lock:
+                merge_cells(routes, buffer.routes, copy=True)
+                merge_cells(operations, buffer.operations, copy=True)
+
+    def after_fork_in_child(self) -> None:
+        """Starts over: the parent's cells belong to the parent, and its locks may be held."""
+        self._reset()
+
+
+_AGGREGATORS: weakref.WeakSet[Aggregator] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for aggregator in list(_AGGREGATORS):
+        aggregator.after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def route_cells_json(cells: RouteCells) -> list[dict[str, object]]:
+    """Route cells in the cell format of pgmetrics.ingest_batch."""
+    return [
+        {"r": route, "m": method, "h": hour_start(hour).isoformat(), **_cell_json(cell)}
+        for (route, method, hour), cell in cells.items()
+    ]
+
+
+def operation_cells_json(cells: OperationCells) -> list[dict[str, object]]:
+    """Operation cells in the cell format of pgmetrics.ingest_batch."""
+    return [
+        {"o": operation, "h": hour_start(hour).isoformat(), **_cell_json(cell)}
+        for (operation, hour), cell in cells.items()
+    ]
+
+
+def _cell_json(cell: Cell) -> dict[str, object]:
+    total, successful = int(cell[0]), int(cell[1])
+    return {
+        "n": total,
+        "s": successful,
+        "f": total - successful,
+        "d": cell[2],
+        "lo": cell[3],
+        "hi": cell[4],
+        "t": from_timestamp(cell[5]).isoformat(),
+    }

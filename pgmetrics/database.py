@@ -1,0 +1,383 @@
+"""DatabaseMetricsStorage: aggregates in memory, delivers batches to PostgreSQL exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import threading
+import weakref
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import psycopg_pool
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from pgmetrics import queries
+from pgmetrics.aggregate import (
+    Aggregator,
+    OperationCells,
+    RouteCells,
+    check_name,
+    operation_cells_json,
+    route_cells_json,
+)
+from pgmetrics.errors import BatchRejectedError, from_psycopg
+from pgmetrics.flusher import Batch, Flusher, Outcome
+from pgmetrics.summary import (
+    add_operation_rows,
+    add_route_rows,
+    operation_rows,
+    read_filters,
+    route_rows,
+)
+from pgmetrics.types import MetricsReport, OperationMetrics, RouteMetrics, TimeRange
+
+logger = logging.getLogger("pgmetrics")
+
+# The widest range timestamptz and datetime share: a read without a time range reads everything.
+_EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+
+Pool = psycopg_pool.ConnectionPool[Any]
+
+
+class DatabaseMetricsStorage:
+    """Records into per-thread in-memory cells; a daemon thread sends them every ``batch_interval``
+    seconds as one ``pgmetrics.ingest_batch`` call and retries failed batches under their id.
+
+    ``database`` is a DSN (the storage then owns a small pool, opened at the first use, never in
+    the constructor) or a caller's open ``psycopg_pool.ConnectionPool``, which is never closed here.
+    Reads call the summary functions and add what this process has not delivered yet; when the
+    database cannot answer they answer from that memory alone, with ``source="memory"``.
+    """
+
+    def __init__(
+        self,
+        database: str | Pool,
+        *,
+        batch_interval: float = 5.0,
+        max_keys: int = 10_000,
+        shutdown_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 5.0,
+        retry_initial: float = 0.5,
+        retry_max: float = 30.0,
+    ) -> None:
+        if batch_interval <= 0:
+            raise ValueError(f"batch_interval must be > 0 seconds, got {batch_interval}")
+        if shutdown_timeout < 0:
+            raise ValueError(f"shutdown_timeout must be >= 0 seconds, got {shutdown_timeout}")
+        if isinstance(database, str):
+            self._conninfo: str | None = database
+            self._pool: Pool | None = None
+        else:
+            self._conninfo = None
+            self._pool = database
+        self._owns_pool = self._conninfo is not None
+        self._pool_lock = threading.Lock()
+        self.shutdown_timeout = shutdown_timeout
+        self.read_timeout = read_timeout
+        self._aggregator = Aggregator(max_keys)
+        self._flusher = Flusher(
+            self._aggregator,
+            self._send,
+            interval=batch_interval,
+            connect_timeout=connect_timeout,
+            retry_initial=retry_initial,
+            retry_max=retry_max,
+        )
+        self._aggregator.on_register = self._flusher.ensure_started
+        _STORAGES.add(self)
+
+    # Recording -------------------------------------------------------------------------------
+
+    def record_route_metric(
+        self,
+        route: str,
+        method: str,
+        success: bool,
+        duration_ms: float,
+        at: datetime | None = None,
+    ) -> None:
+        self._aggregator.record_route(route, method, success, duration_ms, at)
+
+    def record_operation_metric(
+        self,
+        operation: str,
+        success: bool,
+        duration_ms: float,
+        at: datetime | None = None,
+    ) -> None:
+        self._aggregator.record_operation(operation, success, duration_ms, at)
+
+    @property
+    def overflowed_events(self) -> int:
+        """Events counted under ``__overflow__`` because their key was past the cap."""
+        return self._aggregator.limiter.overflowed_events
+
+    @property
+    def pending_batches(self) -> int:
+        """Batches waiting for the database (0 or 1 normally; 2 after a failure mid-send)."""
+        return self._flusher.pending_batches()
+
+    @property
+    def rejected_batches(self) -> int:
+        """Batches the database refused as invalid (logged); 0 unless something is very wrong."""
+        return self._flusher.rejected_batches
+
+    # Delivery --------------------------------------------------------------------------------
+
+    def _get_pool(self) -> Pool:
+        pool = self._pool
+        if pool is not None:
+            return pool
+        with self._pool_lock:
+            if self._pool is None:
+                assert self._conninfo is not None  # noqa: S101 - a storage has a DSN or a pool
+                self._pool = psycopg_pool.ConnectionPool(
+                    self._conninfo,
+                    min_size=1,
+                    max_size=2,
+                    open=False,
+                    name="pgmetrics",
+                    # No check on checkout: a broken connection fails the send, the pool replaces
+                    # it, and the batch is sent again under its id after a short backoff.
+                    kwargs={"autocommit": True},
+                )
+                self._pool.open(wait=False)
+            return self._pool
+
+    def _send(self, batch: Batch, connect_timeout: float) -> Outcome:
+        reached = False
+        try:
+            pool = self._get_pool()
+            with pool.connection(timeout=connect_timeout) as conn, conn.transaction():
+                params = {
+                    "batch_id": batch.batch_id,
+                    "routes": Jsonb(route_cells_json(batch.routes)),
+                    "operations": Jsonb(operation_cells_json(batch.operations)),
+                }
+                # From here on the database may commit the batch: its content is frozen.
+                batch.sealed = reached = True
+                row = conn.execute(queries.INGEST_BATCH, params).fetchone()
+        except Exception as exc:
+            error = from_psycopg(exc)
+            if isinstance(error, BatchRejectedError) and reached:
+                # A data error, not a fault: the message says all, a traceback would not help.
+                logger.error(  # noqa: TRY400
+                    "pgmetrics: batch %s rejected by the database and dropped (%d route and "
+                    "%d operation cells): %s",
+                    batch.batch_id,
+                    len(batch.routes),
+                    len(batch.operations),
+                    error,
+                )
+                return Outcome.REJECTED
+            logger.warning(
+                "pgmetrics: batch %s not delivered, will retry: %s", batch.batch_id, error
+            )
+            return Outcome.UNKNOWN if reached else Outcome.NOT_SENT
+        if row is not None and row[0] is False:
+            logger.info("pgmetrics: batch %s had been applied already", batch.batch_id)
+        return Outcome.DELIVERED
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Sends everything recorded so far now. With ``timeout`` (seconds) retries until
+        delivered or the time is up; without, makes one attempt. True when all is delivered."""
+        return self._flusher.flush(timeout)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Stops the flusher and delivers what is left, retrying for up to ``timeout`` seconds
+        (default ``shutdown_timeout``); closes the pool if this storage opened it."""
+        if timeout is None:
+            timeout = self.shutdown_timeout
+        self._flusher.close(timeout)
+        _STORAGES.discard(self)
+        if self._owns_pool:
+            with self._pool_lock:
+                pool, self._pool = self._pool, None
+            if pool is not None:
+                pool.close(timeout=1.0)
+
+    def _after_fork_in_child(self) -> None:
+        self._flusher.after_fork_in_child()
+        if self._owns_pool:
+            # The parent's connections and pool threads are the parent's: never touch them.
+            if self._pool is not None:
+                _INHERITED_POOLS.append(self._pool)
+            self._pool = None
+        self._pool_lock = threading.Lock()
+
+    # Reading ---------------------------------------------------------------------------------
+
+    def _unflushed(self) -> tuple[RouteCells, OperationCells]:
+        routes: RouteCells = {}
+        operations: OperationCells = {}
+        self._flusher.pending_cells(routes, operations)
+        return routes, operations
+
+    def _query(self, query: Any, params: dict[str, object]) -> list[dict[str, Any]]:
+        pool = self._get_pool()
+        with (
+            pool.connection(timeout=self.read_timeout) as conn,
+            conn.cursor(row_factory=dict_row) as cursor,
+        ):
+            rows: list[dict[str, Any]] = cursor.execute(query, params).fetchall()
+        return rows
+
+    def get_route_metrics(
+        self,
+        route: str | None = None,
+        method: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[RouteMetrics]:
+        method, time_range, bucket, zone = read_filters(method, time_range, bucket, tz)
+        if route is not None:
+            check_name("route", route)
+        unflushed = route_rows(self._unflushed()[0], route, method, time_range, bucket, zone)
+        try:
+            stored = [
+                _route_row(row, zone)
+                for row in self._query(
+                    queries.ROUTE_METRICS_SUMMARY,
+                    {
+                        "start": time_range.start if time_range else _EARLIEST,
+                        "end": time_range.end if time_range else _LATEST,
+                        "bucket": bucket,
+                        "route": route,
+                        "method": method,
+                        "tz": tz,
+                    },
+                )
+            ]
+        except (psycopg.Error, psycopg_pool.PoolTimeout, OSError) as exc:
+            error = from_psycopg(exc)
+            logger.warning("pgmetrics: route metrics read from memory: %s", error)
+            return MetricsReport(tuple(unflushed), "memory", str(error))
+        return MetricsReport(tuple(add_route_rows(stored, unflushed)), "database")
+
+    def get_operation_metrics(
+        self,
+        operation: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[OperationMetrics]:
+        _, time_range, bucket, zone = read_filters(None, time_range, bucket, tz)
+        if operation is not None:
+            check_name("operation", operation)
+        unflushed = operation_rows(self._unflushed()[1], operation, time_range, bucket, zone)
+        try:
+            stored = [
+                _operation_row(row, zone)
+                for row in self._query(
+                    queries.OPERATION_METRICS_SUMMARY,
+                    {
+                        "start": time_range.start if time_range else _EARLIEST,
+                        "end": time_range.end if time_range else _LATEST,
+                        "bucket": bucket,
+                        "operation": operation,
+                        "tz": tz,
+                    },
+                )
+            ]
+        except (psycopg.Error, psycopg_pool.PoolTimeout, OSError) as exc:
+            error = from_psycopg(exc)
+            logger.warning("pgmetrics: operation metrics read from memory: %s", error)
+            return MetricsReport(tuple(unflushed), "memory", str(error))
+        return MetricsReport(tuple(add_operation_rows(stored, unflushed)), "database")
+
+    async def aget_route_metrics(
+        self,
+        route: str | None = None,
+        method: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[RouteMetrics]:
+        return await asyncio.to_thread(
+            self.get_route_metrics, route, method, time_range, bucket, tz
+        )
+
+    async def aget_operation_metrics(
+        self,
+        operation: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[OperationMetrics]:
+        return await asyncio.to_thread(
+            self.get_operation_metrics, operation, time_range, bucket, tz
+        )
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _figures(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "successful": int(row["successful"]),
+        "failed": int(row["failed"]),
+        "error_rate": float(row["error_rate"]),
+        "total_duration_ms": float(row["total_duration_ms"]),
+        "average_duration_ms": float(row["average_duration_ms"]),
+        "min_duration_ms": float(row["min_duration_ms"]),
+        "max_duration_ms": float(row["max_duration_ms"]),
+        "p50_duration_ms": _optional_float(row["p50_duration_ms"]),
+        "p95_duration_ms": _optional_float(row["p95_duration_ms"]),
+        "p99_duration_ms": _optional_float(row["p99_duration_ms"]),
+    }
+
+
+def _bucket(value: datetime | None, zone: Any) -> datetime | None:
+    return None if value is None else value.astimezone(zone)
+
+
+def _route_row(row: dict[str, Any], zone: Any) -> RouteMetrics:
+    return RouteMetrics(
+        bucket_start=_bucket(row["bucket_start"], zone),
+        route=row["route"],
+        method=row["method"],
+        total_requests=int(row["total_requests"]),
+        last_request_at=row["last_request_at"],
+        **_figures(row),
+    )
+
+
+def _operation_row(row: dict[str, Any], zone: Any) -> OperationMetrics:
+    return OperationMetrics(
+        bucket_start=_bucket(row["bucket_start"], zone),
+        operation=row["operation"],
+        total_executions=int(row["total_executions"]),
+        last_execution_at=row["last_execution_at"],
+        **_figures(row),
+    )
+
+
+_STORAGES: weakref.WeakSet[DatabaseMetricsStorage] = weakref.WeakSet()
+_INHERITED_POOLS: list[Pool] = []
+
+
+def _after_fork_in_child() -> None:
+    for storage in list(_STORAGES):
+        storage._after_fork_in_child()
+
+
+def _close_all() -> None:
+    """At interpreter exit every open storage delivers what is left, for its shutdown timeout."""
+    for storage in list(_STORAGES):
+        try:
+            storage.close()
+        except Exception:
+            logger.exception("pgmetrics: closing a storage at exit failed")
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_close_all)

@@ -1,0 +1,197 @@
+"""The pending batches of a database storage and the daemon thread that delivers them.
+
+Every batch interval the flusher moves what the threads aggregated into a batch with a fresh id
+and sends the pending batches in order. A batch that never reached the database (no connection
+could be had) keeps absorbing new cells, so an outage holds one batch, not one per interval. Once a
+send has begun the batch is sealed: its id and content never change again, and it is sent again
+as it is until the database acknowledges it, which ``pgmetrics.ingest_batch`` does exactly once.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pgmetrics.aggregate import Aggregator, OperationCells, RouteCells, merge_cells
+
+logger = logging.getLogger("pgmetrics")
+
+_MIN_CONNECT_TIMEOUT = 0.1
+
+
+class Outcome(enum.Enum):
+    DELIVERED = "delivered"  # applied now, or acknowledged as applied before
+    NOT_SENT = "not sent"  # never reached the database: the batch may still grow
+    UNKNOWN = "unknown"  # may or may not be committed: send the sealed batch again
+    REJECTED = "rejected"  # the database refused it as invalid; sending it again cannot help
+
+
+@dataclass(eq=False)
+class Batch:
+    routes: RouteCells
+    operations: OperationCells
+    batch_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    sealed: bool = False
+
+
+Sender = Callable[[Batch, float], Outcome]
+
+
+class Flusher:
+    def __init__(
+        self,
+        aggregator: Aggregator,
+        sender: Sender,
+        *,
+        interval: float,
+        connect_timeout: float,
+        retry_initial: float,
+        retry_max: float,
+    ) -> None:
+        self._aggregator = aggregator
+        self._sender = sender
+        self.interval = interval
+        self.connect_timeout = connect_timeout
+        self.retry_initial = retry_initial
+        self.retry_max = retry_max
+        self.closed = False
+        self.rejected_batches = 0
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._send_lock = threading.Lock()  # one sender at a time: the thread, flush() or close()
+        self._pending_lock = threading.Lock()  # the pending list, for readers
+        self._start_lock = threading.Lock()
+        self._pending: list[Batch] = []
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+
+    def after_fork_in_child(self) -> None:
+        """The parent's batches are the parent's to deliver: the child starts with none."""
+        self._init_state()
+
+    def ensure_started(self) -> None:
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            return
+        with self._start_lock:
+            if self.closed or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, name="pgmetrics-flusher", daemon=True)
+            self._thread.start()
+
+    def backoff(self, attempt: int) -> float:
+        """The delay before retry ``attempt`` (from 0): exponential, capped, with jitter."""
+        delay: float = min(self.retry_max, self.retry_initial * 2.0 ** min(attempt, 30))
+        return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+
+    def pending_cells(self, routes: RouteCells, operations: OperationCells) -> None:
+        """Adds copies of every undelivered cell (pending batches and thread buffers)."""
+        with self._pending_lock:
+            for batch in self._pending:
+                merge_cells(routes, batch.routes, copy=True)
+                merge_cells(operations, batch.operations, copy=True)
+            self._aggregator.peek(routes, operations)
+
+    def pending_batches(self) -> int:
+        with self._pending_lock:
+            return len(self._pending)
+
+    def _collect(self) -> None:
+        routes: RouteCells = {}
+        operations: OperationCells = {}
+        with self._pending_lock:
+            self._aggregator.take(routes, operations)
+            if not routes and not operations:
+                return
+            last = self._pending[-1] if self._pending else None
+            if last is not None and not last.sealed:
+                merge_cells(last.routes, routes)
+                merge_cells(last.operations, operations)
+            else:
+                self._pending.append(Batch(routes, operations))
+
+    def _send_pending(self, connect_timeout: float) -> bool:
+        """Sends the pending batches in order; True when none is left."""
+        connect_timeout = max(connect_timeout, _MIN_CONNECT_TIMEOUT)
+        while True:
+            with self._pending_lock:
+                if not self._pending:
+                    # Nothing is held any more: the key cap starts over.
+                    self._aggregator.limiter.reset()
+                    return True
+                batch = self._pending[0]
+            outcome = self._sender(batch, connect_timeout)
+            if outcome is Outcome.REJECTED:
+                self.rejected_batches += 1
+            if outcome in (Outcome.DELIVERED, Outcome.REJECTED):
+                with self._pending_lock:
+                    self._pending.remove(batch)
+                continue
+            return False
+
+    def _run(self) -> None:
+        failures = 0
+        stop, wake = self._stop, self._wake
+        while not stop.is_set():
+            wake.wait(self.interval if failures == 0 else self.backoff(failures - 1))
+            wake.clear()
+            if stop.is_set():
+                return
+            try:
+                with self._send_lock:
+                    self._collect()
+                    delivered = self._send_pending(self.connect_timeout)
+            except Exception:
+                logger.exception("pgmetrics: the flusher failed; it will try again")
+                delivered = False
+            failures = 0 if delivered else failures + 1
+
+    def flush(self, timeout: float | None) -> bool:
+        """Collects and sends now. ``timeout=None`` makes one attempt; a number retries, with
+        backoff, for up to that many seconds. True when nothing is left pending."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._send_lock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0)):
+            return False
+        try:
+            attempt = 0
+            while True:
+                self._collect()
+                connect_timeout = self.connect_timeout
+                if deadline is not None:
+                    connect_timeout = min(connect_timeout, deadline - time.monotonic())
+                if self._send_pending(connect_timeout):
+                    return True
+                if deadline is None:
+                    return False
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                time.sleep(min(self.backoff(attempt), remaining))
+                attempt += 1
+        finally:
+            self._send_lock.release()
+
+    def close(self, timeout: float) -> bool:
+        """Stops the thread and delivers what is left, for up to ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        self.closed = True
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+        delivered = self.flush(max(0.0, deadline - time.monotonic()))
+        if not delivered:
+            with self._pending_lock:
+                held = sum(len(b.routes) + len(b.operations) for b in self._pending)
+            logger.error("pgmetrics: closing with %d undelivered cells after %.1f s", held, timeout)
+        return delivered

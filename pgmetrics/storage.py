@@ -1,0 +1,76 @@
+"""The protocol every metrics storage implements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from pgmetrics.types import MetricsReport, OperationMetrics, RouteMetrics, TimeRange
+
+
+@runtime_checkable
+class MetricsStorage(Protocol):
+    """Records route and operation metrics and reads summaries of them.
+
+    Recording aggregates in memory and never blocks on the database; invalid arguments raise
+    ValueError. Reads never raise for a database problem: the report says where it came from.
+    """
+
+    def record_route_metric(
+        self,
+        route: str,
+        method: str,
+        success: bool,
+        duration_ms: float,
+        at: datetime | None = None,
+    ) -> None: ...
+
+    def record_operation_metric(
+        self,
+        operation: str,
+        success: bool,
+        duration_ms: float,
+        at: datetime | None = None,
+    ) -> None: ...
+
+    def get_route_metrics(
+        self,
+        route: str | None = None,
+        method: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[RouteMetrics]: ...
+
+    def get_operation_metrics(
+        self,
+        operation: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[OperationMetrics]: ...
+
+    async def aget_route_metrics(
+        self,
+        route: str | None = None,
+        method: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[RouteMetrics]: ...
+
+    async def aget_operation_metrics(
+        self,
+        operation: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[OperationMetrics]: ...
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Delivers what was recorded; True when nothing is left pending."""
+        ...
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flushes what is left (retrying up to ``timeout`` seconds) and stops."""
+        ...

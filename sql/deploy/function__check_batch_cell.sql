@@ -1,0 +1,92 @@
+-- Deploy pgmetrics:function__check_batch_cell to pg
+-- requires: schema_pgmetrics
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION pgmetrics._check_batch_cell(cell jsonb)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_field text;
+    v_value jsonb;
+    v_hour timestamptz;
+    v_last timestamptz;
+    v_sum double precision;
+    v_min double precision;
+    v_max double precision;
+BEGIN
+    IF pg_catalog.jsonb_typeof(_check_batch_cell.cell) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'a cell must be a JSON object, got %', pg_catalog.left(_check_batch_cell.cell::text, 40)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    /* Counts are matched as text so that 1.0, 1e3 or a value past bigint never reach a cast. */
+    FOREACH v_field IN ARRAY ARRAY['n', 's', 'f'] LOOP
+        v_value := _check_batch_cell.cell -> v_field;
+        IF pg_catalog.jsonb_typeof(v_value) IS DISTINCT FROM 'number'
+            OR (v_value #>> '{}') !~ '^[0-9]{1,18}$' THEN
+            RAISE EXCEPTION '% must be an integer >= 0, got %', v_field, COALESCE(v_value::text, 'nothing')
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    IF (_check_batch_cell.cell ->> 'n')::bigint
+        <> (_check_batch_cell.cell ->> 's')::bigint + (_check_batch_cell.cell ->> 'f')::bigint THEN
+        RAISE EXCEPTION 'n must equal s + f, got n = %, s = %, f = %',
+            _check_batch_cell.cell -> 'n', _check_batch_cell.cell -> 's', _check_batch_cell.cell -> 'f'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF (_check_batch_cell.cell ->> 'n')::bigint = 0 THEN
+        RAISE EXCEPTION 'n must be > 0' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- JSON numbers cannot be NaN or infinite; one too large for double precision fails the cast (22003).
+    FOREACH v_field IN ARRAY ARRAY['d', 'lo', 'hi'] LOOP
+        v_value := _check_batch_cell.cell -> v_field;
+        IF pg_catalog.jsonb_typeof(v_value) IS DISTINCT FROM 'number' OR (v_value #>> '{}')::double precision < 0 THEN
+            RAISE EXCEPTION '% must be a number >= 0, got %', v_field, COALESCE(v_value::text, 'nothing')
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    v_sum := (_check_batch_cell.cell ->> 'd')::double precision;
+    v_min := (_check_batch_cell.cell ->> 'lo')::double precision;
+    v_max := (_check_batch_cell.cell ->> 'hi')::double precision;
+    IF v_min > v_max THEN
+        RAISE EXCEPTION 'lo must be <= hi, got lo = %, hi = %', v_min, v_max
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_sum < v_min THEN
+        RAISE EXCEPTION 'd must be >= lo, got d = %, lo = %', v_sum, v_min
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH v_field IN ARRAY ARRAY['h', 't'] LOOP
+        IF pg_catalog.jsonb_typeof(_check_batch_cell.cell -> v_field) IS DISTINCT FROM 'string' THEN
+            RAISE EXCEPTION '% must be a timestamp string, got %', v_field,
+                COALESCE((_check_batch_cell.cell -> v_field)::text, 'nothing')
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END LOOP;
+    v_hour := (_check_batch_cell.cell ->> 'h')::timestamptz;
+    IF NOT pg_catalog.isfinite(v_hour) OR v_hour <> pg_catalog.date_trunc('hour', v_hour, 'UTC') THEN
+        RAISE EXCEPTION 'h must be the start of a UTC hour, got %', _check_batch_cell.cell ->> 'h'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    v_last := (_check_batch_cell.cell ->> 't')::timestamptz;
+    IF NOT pg_catalog.isfinite(v_last) THEN
+        RAISE EXCEPTION 't must be a finite timestamp, got %', _check_batch_cell.cell ->> 't'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$$;
+
+COMMENT ON FUNCTION pgmetrics._check_batch_cell(jsonb) IS
+'Checks the counts, durations and times of one cell of a pgmetrics.ingest_batch batch: n, s, f integers with '
+'n = s + f > 0; d, lo, hi numbers >= 0 with lo <= hi and d >= lo; h the start of a UTC hour; t finite. '
+'Raises 22023 naming the field (22003 or 22007 for a number or time that cannot be read).';
+
+REVOKE ALL ON FUNCTION pgmetrics._check_batch_cell(jsonb) FROM public;
+
+COMMIT;

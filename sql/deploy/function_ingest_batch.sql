@@ -1,0 +1,157 @@
+-- Deploy pgmetrics:function_ingest_batch to pg
+-- requires: table_route_metrics
+-- requires: table_operation_metrics
+-- requires: table_ingested_batches
+-- requires: function__check_name
+-- requires: function__check_method
+-- requires: function__check_batch_cell
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION pgmetrics.ingest_batch(batch_id uuid, routes jsonb, operations jsonb)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+-- Times without an offset are read as UTC, whatever the caller's TimeZone.
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+AS $$
+DECLARE
+    v_routes jsonb := COALESCE(ingest_batch.routes, '[]'::jsonb);
+    v_operations jsonb := COALESCE(ingest_batch.operations, '[]'::jsonb);
+    v_array text;
+    v_index bigint;
+    v_cell jsonb;
+    v_message text;
+    v_inserted bigint;
+BEGIN
+    IF ingest_batch.batch_id IS NULL THEN
+        RAISE EXCEPTION 'batch_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF v_routes = 'null'::jsonb THEN
+        v_routes := '[]'::jsonb;
+    END IF;
+    IF v_operations = 'null'::jsonb THEN
+        v_operations := '[]'::jsonb;
+    END IF;
+    IF pg_catalog.jsonb_typeof(v_routes) <> 'array' THEN
+        RAISE EXCEPTION 'routes must be a JSON array or NULL, got a JSON %', pg_catalog.jsonb_typeof(v_routes)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF pg_catalog.jsonb_typeof(v_operations) <> 'array' THEN
+        RAISE EXCEPTION 'operations must be a JSON array or NULL, got a JSON %', pg_catalog.jsonb_typeof(v_operations)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    /* Every cell is checked before anything is written, so a rejected batch writes nothing. The checks name
+       the field; the handler adds which cell it was, and reports every bad cell as 22023. */
+    BEGIN
+        v_array := 'routes';
+        FOR v_cell, v_index IN
+            SELECT e.value, e.ordinality - 1 FROM pg_catalog.jsonb_array_elements(v_routes) WITH ORDINALITY AS e
+        LOOP
+            PERFORM pgmetrics._check_batch_cell(v_cell);
+            IF pg_catalog.jsonb_typeof(v_cell -> 'r') IS DISTINCT FROM 'string' THEN
+                RAISE EXCEPTION 'r must be a string' USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            PERFORM pgmetrics._check_name('r', v_cell ->> 'r');
+            IF pg_catalog.jsonb_typeof(v_cell -> 'm') IS DISTINCT FROM 'string' THEN
+                RAISE EXCEPTION 'm must be a string' USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            PERFORM pgmetrics._check_method(v_cell ->> 'm');
+        END LOOP;
+        v_array := 'operations';
+        FOR v_cell, v_index IN
+            SELECT e.value, e.ordinality - 1 FROM pg_catalog.jsonb_array_elements(v_operations) WITH ORDINALITY AS e
+        LOOP
+            PERFORM pgmetrics._check_batch_cell(v_cell);
+            IF pg_catalog.jsonb_typeof(v_cell -> 'o') IS DISTINCT FROM 'string' THEN
+                RAISE EXCEPTION 'o must be a string' USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            PERFORM pgmetrics._check_name('o', v_cell ->> 'o');
+        END LOOP;
+    EXCEPTION WHEN data_exception THEN
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+        RAISE EXCEPTION '%[%]: %', v_array, v_index, v_message USING ERRCODE = 'invalid_parameter_value';
+    END;
+
+    -- A batch id seen before (committed, or being committed by a concurrent call) is acknowledged, not applied.
+    INSERT INTO pgmetrics.ingested_batches (batch_id, route_cells, operation_cells)
+    VALUES (
+        ingest_batch.batch_id, pg_catalog.jsonb_array_length(v_routes), pg_catalog.jsonb_array_length(v_operations)
+    )
+    ON CONFLICT ON CONSTRAINT ingested_batches_pkey DO NOTHING;
+    GET DIAGNOSTICS v_inserted = ROW_COUNT;
+    IF v_inserted = 0 THEN
+        RETURN FALSE;
+    END IF;
+
+    /* Rows are written in key order, routes before operations, so concurrent batches lock rows in the same
+       order and cannot deadlock. Cells of the same key and hour within the batch are summed first. */
+    INSERT INTO pgmetrics.route_metrics AS m (
+        route, method, period_start, period_end, total_requests, successful, failed,
+        total_duration_ms, min_duration_ms, max_duration_ms, last_request_at
+    )
+    SELECT
+        c.r, pg_catalog.upper(c.m), c.h, c.h + INTERVAL '1 hour', pg_catalog.sum(c.n)::bigint,
+        pg_catalog.sum(c.s)::bigint, pg_catalog.sum(c.f)::bigint, pg_catalog.sum(c.d), pg_catalog.min(c.lo),
+        pg_catalog.max(c.hi), pg_catalog.max(c.t)
+    FROM pg_catalog.jsonb_to_recordset(v_routes) AS c (
+        r text, m text, h timestamptz, n bigint, s bigint, f bigint,
+        d double precision, lo double precision, hi double precision, t timestamptz
+    )
+    GROUP BY c.r, pg_catalog.upper(c.m), c.h
+    ORDER BY 1, 2, 3
+    ON CONFLICT ON CONSTRAINT route_metrics_pkey DO UPDATE SET
+        total_requests = m.total_requests + excluded.total_requests,
+        successful = m.successful + excluded.successful,
+        failed = m.failed + excluded.failed,
+        total_duration_ms = m.total_duration_ms + excluded.total_duration_ms,
+        min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
+        max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
+        last_request_at = GREATEST(m.last_request_at, excluded.last_request_at),
+        updated_at = pg_catalog.now();
+
+    INSERT INTO pgmetrics.operation_metrics AS m (
+        operation, period_start, period_end, total_executions, successful, failed,
+        total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at
+    )
+    SELECT
+        c.o, c.h, c.h + INTERVAL '1 hour', pg_catalog.sum(c.n)::bigint,
+        pg_catalog.sum(c.s)::bigint, pg_catalog.sum(c.f)::bigint, pg_catalog.sum(c.d), pg_catalog.min(c.lo),
+        pg_catalog.max(c.hi), pg_catalog.max(c.t)
+    FROM pg_catalog.jsonb_to_recordset(v_operations) AS c (
+        o text, h timestamptz, n bigint, s bigint, f bigint,
+        d double precision, lo double precision, hi double precision, t timestamptz
+    )
+    GROUP BY c.o, c.h
+    ORDER BY 1, 2
+    ON CONFLICT ON CONSTRAINT operation_metrics_pkey DO UPDATE SET
+        total_executions = m.total_executions + excluded.total_executions,
+        successful = m.successful + excluded.successful,
+        failed = m.failed + excluded.failed,
+        total_duration_ms = m.total_duration_ms + excluded.total_duration_ms,
+        min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
+        max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
+        last_execution_at = GREATEST(m.last_execution_at, excluded.last_execution_at),
+        updated_at = pg_catalog.now();
+
+    RETURN TRUE;
+END
+$$;
+
+COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) IS
+'Adds a batch of pre-aggregated cells to the hourly tables in one transaction, exactly once. routes and operations '
+'are JSON arrays (or NULL) of cells {"r": route, "m": method} or {"o": operation}, each with "h" (UTC hour start), '
+'"n" total, "s" successful, "f" failed, "d" sum, "lo" min, "hi" max of duration_ms and "t" (last event time); '
+'cells of the same key and hour are summed. Returns true when the batch was applied and false when batch_id had '
+'been applied before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad argument or cell, '
+'naming the array, the cell index (from 0) and the field; a rejected batch writes nothing.';
+
+REVOKE ALL ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) TO pgmetrics_writer;
+
+COMMIT;
