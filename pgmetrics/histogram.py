@@ -229,7 +229,7 @@ class Histogram:
         packed = data.get("histogram") or []
         zero_count = data.get("zero_count") or 0
         if not isinstance(packed, list) or not isinstance(zero_count, int):
-            raise ValueError("expected {'histogram': [int, ...], 'zero_count': int}")
+            raise TypeError("expected {'histogram': [int, ...], 'zero_count': int}")
         return cls.from_sql([int(element) for element in packed], zero_count)
 
     def __eq__(self, other: object) -> bool:
