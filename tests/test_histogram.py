@@ -33,9 +33,10 @@ FROM unnest(%s::float8[], %s::int[]) WITH ORDINALITY AS t(v, hour, i)
 GROUP BY t.hour
 """
 _DAY_QUANTILES = """
-SELECT q, pgmetrics._histogram_quantile(d.histogram, d.zero_count, q, d.min_ms, d.max_ms), d.histogram
-FROM (SELECT pgmetrics._histogram_merge_agg(histogram) AS histogram, sum(zero_count)::bigint AS zero_count,
-             min(min_ms) AS min_ms, max(max_ms) AS max_ms
+SELECT q, pgmetrics._histogram_quantile(d.histogram, d.zero_count, q, d.min_ms, d.max_ms),
+       d.histogram
+FROM (SELECT pgmetrics._histogram_merge_agg(histogram) AS histogram,
+             sum(zero_count)::bigint AS zero_count, min(min_ms) AS min_ms, max(max_ms) AS max_ms
       FROM hours) AS d,
      unnest(%s::float8[]) AS q
 """
@@ -192,7 +193,8 @@ def _check_sql_merge(
         SELECT pgmetrics._histogram_merge(
                    (SELECT pg_temp.build_histogram(v) FROM unnest(%(a)s::float8[]) AS v),
                    (SELECT pg_temp.build_histogram(v) FROM unnest(%(b)s::float8[]) AS v)),
-               (SELECT pg_temp.build_histogram(v) FROM unnest(%(a)s::float8[] || %(b)s::float8[]) AS v),
+               (SELECT pg_temp.build_histogram(v)
+                FROM unnest(%(a)s::float8[] || %(b)s::float8[]) AS v),
                (SELECT pgmetrics._histogram_merge_agg(h)
                 FROM (VALUES (%(ha)s::bigint[]), (%(hb)s::bigint[])) AS t(h))
         """,
