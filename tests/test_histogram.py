@@ -203,3 +203,28 @@ def _check_sql_merge(
     assert row is not None
     expected = Histogram.of(a + b).to_sql()
     assert row[0] == row[1] == row[2] == expected
+
+
+def test_sql_merge_aggregate_in_parallel_equals_serial(db: Database) -> None:
+    with db.connect() as conn:
+        conn.execute(
+            "CREATE TABLE par AS SELECT ARRAY[(mod(g, 300)::bigint << 46) | 1,"
+            " ((mod(g, 7) + 1000)::bigint << 46) | 2] AS h FROM generate_series(1, 100000) AS g"
+        )
+        conn.execute("ANALYZE par")
+        for setting in (
+            "SET parallel_setup_cost = 0",
+            "SET parallel_tuple_cost = 0",
+            "SET min_parallel_table_scan_size = 0",
+            "SET max_parallel_workers_per_gather = 2",
+        ):
+            conn.execute(setting)
+        query = "SELECT pgmetrics._histogram_merge_agg(h) FROM par"
+        plan = "\n".join(str(r[0]) for r in conn.execute("EXPLAIN (COSTS OFF) " + query))
+        assert "Partial Aggregate" in plan
+        parallel = conn.execute(query).fetchone()
+        conn.execute("SET max_parallel_workers_per_gather = 0")
+        serial = conn.execute(query).fetchone()
+    assert parallel is not None
+    assert parallel == serial
+    assert Histogram.from_sql(parallel[0]).total == 100_000 * 3  # type: ignore[arg-type]
