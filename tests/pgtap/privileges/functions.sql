@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 
 -- Recording functions: SECURITY DEFINER, pinned search_path, EXECUTE for the writer only.
 SELECT is_definer('pgmetrics', 'record_route_metric',
@@ -39,12 +39,25 @@ SELECT function_privs_are('pgmetrics', '_check_name', ARRAY['text', 'text'], 'pg
     'the writer cannot call _check_name directly');
 
 -- Every function of the schema pins its search_path, and every one is documented.
+-- An aggregate cannot SET search_path: its support functions must.
 SELECT is(
     (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc AS p
-     WHERE p.pronamespace = 'pgmetrics'::regnamespace
+     WHERE p.pronamespace = 'pgmetrics'::regnamespace AND p.prokind <> 'a'
        AND (p.proconfig IS NULL OR NOT p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'])),
     NULL,
     'every pgmetrics function sets search_path = pg_catalog, pg_temp'
+);
+SELECT is(
+    (SELECT array_agg(a.aggfnoid::regprocedure::text || ' ' || f.oid::regprocedure::text ORDER BY 1)
+     FROM pg_aggregate AS a
+     JOIN pg_proc AS p ON p.oid = a.aggfnoid
+     JOIN pg_proc AS f ON f.oid IN (a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn,
+                                    a.aggmtransfn, a.aggminvtransfn, a.aggmfinalfn)
+     WHERE p.pronamespace = 'pgmetrics'::regnamespace
+       AND (f.pronamespace <> 'pgmetrics'::regnamespace
+            OR f.proconfig IS NULL OR NOT f.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'])),
+    NULL,
+    'every support function of a pgmetrics aggregate is a pgmetrics function with a pinned search_path'
 );
 SELECT is(
     (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc AS p
