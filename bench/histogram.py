@@ -17,28 +17,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import random
-import shlex
-import sys
 import time
 import timeit
-from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
 
+from bench.results import append_results
 from pgmetrics.deploy import deploy
 from pgmetrics.histogram import Histogram, bucket_index
 from pgmetrics.localcluster import LocalCluster
-
-RESULTS = Path(__file__).with_name("RESULTS.md")
-HEADER = (
-    "# Benchmark results\n\nEach entry is appended by the benchmark that measured it, "
-    "with the date, the machine and the exact command. Ratios compare against a baseline "
-    "measured in the same run.\n"
-)
 
 POOL = 240
 DROP_TABLES = "DROP TABLE IF EXISTS b_packed, b_packed_lz4, b_packed_pglz, b_arrays, b_jsonb"
@@ -360,20 +348,7 @@ def main() -> None:
                 say(f"| {name} | {best * 1e6 / calls:.1f} us |")
 
     if not args.no_record:
-        _append("Duration histogram: storage forms, merges, hot functions", lines)
-
-
-def _append(title: str, lines: list[str]) -> None:
-    command = "python -m bench.histogram"
-    if len(sys.argv) > 1:
-        command += " " + shlex.join(sys.argv[1:])
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
-    entry = [f"\n## {title}\n", f"{stamp}; {machine}; `{command}`\n", *lines]
-    if not RESULTS.exists():
-        entry.insert(0, HEADER)
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(entry) + "\n")
+        append_results("Duration histogram: storage forms, merges, hot functions", lines)
 
 
 if __name__ == "__main__":

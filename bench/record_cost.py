@@ -17,21 +17,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import platform
 import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from bench.results import append_results
 from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage
 
 ROUTES = [f"/api/v1/resource{i}/{{id}}" for i in range(20)]
 METHODS = ["GET", "POST", "DELETE"]
-RESULTS = Path(__file__).with_name("RESULTS.md")
 THREADS = 8
 
 Record = Callable[[str, str, bool, float], None]
@@ -132,21 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print("\n".join(lines))
     if not args.no_append:
-        command = "python -m bench.record_cost " + " ".join(
-            argv if argv is not None else sys.argv[1:]
-        )
-        header = (
-            "" if RESULTS.exists() else "# Benchmark results\n\nAppended by each benchmark run.\n"
-        )
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        with RESULTS.open("a", encoding="utf-8") as handle:
-            handle.write(
-                f"{header}\n## record_cost, {stamp}\n\n"
-                f"Command: `{command.strip()}` ({args.calls} calls, best of {args.repeat}; "
-                f"Python {platform.python_version()}, {platform.machine()})\n\n"
-                + "\n".join(lines)
-                + "\n"
-            )
+        append_results("Recording cost against Prometheus instrumentation; thread scaling", lines)
     return 0
 
 
