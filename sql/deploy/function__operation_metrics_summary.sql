@@ -36,6 +36,8 @@ DECLARE
     v_daily_end timestamptz;
     v_rest_start timestamptz;
     v_rest_end timestamptz;
+    -- Whether the daily rows were returned as they are, without aggregation.
+    v_daily_direct boolean := FALSE;
 BEGIN
     PERFORM pgmetrics._check_summary_range(
         _operation_metrics_summary.start, _operation_metrics_summary."end", _operation_metrics_summary.bucket,
@@ -77,72 +79,102 @@ BEGIN
         END IF;
     END IF;
 
-    RETURN QUERY
-    SELECT
-        CASE _operation_metrics_summary.bucket
-            WHEN 'all' THEN _operation_metrics_summary.start
-            WHEN 'hour' THEN s.period_start
-            ELSE pg_catalog.date_trunc(_operation_metrics_summary.bucket, s.period_start, _operation_metrics_summary.tz)
-        END,
-        s.operation,
-        pg_catalog.sum(s.total_executions)::bigint,
-        pg_catalog.sum(s.successful)::bigint,
-        pg_catalog.sum(s.failed)::bigint,
-        pg_catalog.sum(s.failed)::double precision / pg_catalog.sum(s.total_executions)::double precision,
-        pg_catalog.sum(s.total_duration_ms),
-        pg_catalog.sum(s.total_duration_ms) / pg_catalog.sum(s.total_executions)::double precision,
-        pg_catalog.min(s.min_duration_ms),
-        pg_catalog.max(s.max_duration_ms),
-        NULL::double precision,
-        NULL::double precision,
-        NULL::double precision,
-        pg_catalog.max(s.last_execution_at)
-    FROM (
+    IF _operation_metrics_summary.bucket = 'day' AND v_daily_start < v_daily_end THEN
+        -- Each of these days is a whole local day and a bucket of its own: its daily row is its summary as it is.
+        RETURN QUERY
         SELECT
-            h.operation, h.period_start, h.total_executions, h.successful, h.failed,
-            h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_execution_at
-        FROM pgmetrics.operation_metrics AS h
-        WHERE h.period_start >= v_hour_start AND h.period_start < v_daily_start
-            AND (_operation_metrics_summary.operation IS NULL OR h.operation = _operation_metrics_summary.operation)
-        UNION ALL
-        SELECT
-            h.operation, h.period_start, h.total_executions, h.successful, h.failed,
-            h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_execution_at
-        FROM pgmetrics.operation_metrics AS h
-        WHERE h.period_start >= v_daily_end AND h.period_start < v_hour_end
-            AND (_operation_metrics_summary.operation IS NULL OR h.operation = _operation_metrics_summary.operation)
-        UNION ALL
-        SELECT
-            d.operation, d.period_start, d.total_executions, d.successful, d.failed,
-            d.total_duration_ms, d.min_duration_ms, d.max_duration_ms, d.last_execution_at
+            d.period_start, d.operation, d.total_executions, d.successful, d.failed,
+            d.failed::double precision / d.total_executions::double precision,
+            d.total_duration_ms,
+            d.total_duration_ms / d.total_executions::double precision,
+            d.min_duration_ms, d.max_duration_ms, NULL::double precision, NULL::double precision,
+            NULL::double precision, d.last_execution_at
         FROM pgmetrics.operation_metrics_daily AS d
         WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
-            AND (_operation_metrics_summary.operation IS NULL OR d.operation = _operation_metrics_summary.operation)
-        UNION ALL
-        /*
-         * Expired detail is placed at UTC noon, so it counts in the local day of the same date for any offset
-         * within 12 hours. Its minimum, maximum and last time are known only for the whole day: the day's are used.
-         */
+            AND (_operation_metrics_summary.operation IS NULL OR d.operation = _operation_metrics_summary.operation);
+        v_daily_direct := TRUE;
+    END IF;
+
+    RETURN QUERY
+    SELECT
+        a.bucket_start, a.operation, a.total_executions, a.successful, a.failed,
+        a.failed::double precision / a.total_executions::double precision,
+        a.total_duration_ms,
+        a.total_duration_ms / a.total_executions::double precision,
+        a.min_duration_ms, a.max_duration_ms, NULL::double precision, NULL::double precision,
+        NULL::double precision, a.last_execution_at
+    FROM (
         SELECT
-            d.operation, d.period_start + INTERVAL '12 hours', d.total_executions - r.total_executions,
-            d.successful - r.successful, d.failed - r.failed, d.total_duration_ms - r.total_duration_ms,
-            d.min_duration_ms, d.max_duration_ms, d.last_execution_at
-        FROM pgmetrics.operation_metrics_daily AS d
-        CROSS JOIN LATERAL (
+            CASE _operation_metrics_summary.bucket
+                WHEN 'all' THEN _operation_metrics_summary.start
+                WHEN 'hour' THEN s.period_start
+                ELSE pg_catalog.date_trunc(
+                    _operation_metrics_summary.bucket, s.period_start, _operation_metrics_summary.tz
+                )
+            END AS bucket_start,
+            s.operation,
+            pg_catalog.sum(s.total_executions)::bigint AS total_executions,
+            pg_catalog.sum(s.successful)::bigint AS successful,
+            pg_catalog.sum(s.failed)::bigint AS failed,
+            pg_catalog.sum(s.total_duration_ms) AS total_duration_ms,
+            pg_catalog.min(s.min_duration_ms) AS min_duration_ms,
+            pg_catalog.max(s.max_duration_ms) AS max_duration_ms,
+            pg_catalog.max(s.last_execution_at) AS last_execution_at
+        FROM (
             SELECT
-                COALESCE(pg_catalog.sum(h.total_executions), 0)::bigint AS total_executions,
-                COALESCE(pg_catalog.sum(h.successful), 0)::bigint AS successful,
-                COALESCE(pg_catalog.sum(h.failed), 0)::bigint AS failed,
-                COALESCE(pg_catalog.sum(h.total_duration_ms), 0) AS total_duration_ms
+                h.operation, h.period_start, h.total_executions, h.successful, h.failed,
+                h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_execution_at
             FROM pgmetrics.operation_metrics AS h
-            WHERE h.operation = d.operation
-                AND h.period_start >= d.period_start AND h.period_start < d.period_end
-        ) AS r
-        WHERE d.period_start >= v_rest_start AND d.period_start < v_rest_end
-            AND (_operation_metrics_summary.operation IS NULL OR d.operation = _operation_metrics_summary.operation)
-            AND d.total_executions > r.total_executions
-    ) AS s
-    GROUP BY 1, 2;
+            WHERE h.period_start >= v_hour_start AND h.period_start < v_daily_start
+                AND (_operation_metrics_summary.operation IS NULL OR h.operation = _operation_metrics_summary.operation)
+            UNION ALL
+            SELECT
+                h.operation, h.period_start, h.total_executions, h.successful, h.failed,
+                h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_execution_at
+            FROM pgmetrics.operation_metrics AS h
+            WHERE h.period_start >= v_daily_end AND h.period_start < v_hour_end
+                AND (_operation_metrics_summary.operation IS NULL OR h.operation = _operation_metrics_summary.operation)
+            UNION ALL
+            SELECT
+                d.operation, d.period_start, d.total_executions, d.successful, d.failed,
+                d.total_duration_ms, d.min_duration_ms, d.max_duration_ms, d.last_execution_at
+            FROM pgmetrics.operation_metrics_daily AS d
+            WHERE NOT v_daily_direct AND d.period_start >= v_daily_start AND d.period_start < v_daily_end
+                AND (_operation_metrics_summary.operation IS NULL OR d.operation = _operation_metrics_summary.operation)
+            UNION ALL
+            /*
+             * Expired detail is placed at UTC noon, so it counts in the local day of the same date for any offset
+             * within 12 hours. Its minimum, maximum and last time are known only for the whole day: the day's are
+             * used.
+             */
+            SELECT
+                d.operation, d.period_start + INTERVAL '12 hours',
+                d.total_executions - COALESCE(r.total_executions, 0), d.successful - COALESCE(r.successful, 0),
+                d.failed - COALESCE(r.failed, 0), d.total_duration_ms - COALESCE(r.total_duration_ms, 0),
+                d.min_duration_ms, d.max_duration_ms, d.last_execution_at
+            FROM pgmetrics.operation_metrics_daily AS d
+            LEFT JOIN (
+                SELECT
+                    h.operation,
+                    pg_catalog.date_trunc('day', h.period_start, 'UTC') AS period_start,
+                    pg_catalog.sum(h.total_executions)::bigint AS total_executions,
+                    pg_catalog.sum(h.successful)::bigint AS successful,
+                    pg_catalog.sum(h.failed)::bigint AS failed,
+                    pg_catalog.sum(h.total_duration_ms) AS total_duration_ms
+                FROM pgmetrics.operation_metrics AS h
+                WHERE h.period_start >= v_rest_start AND h.period_start < v_rest_end
+                    AND (
+                        _operation_metrics_summary.operation IS NULL
+                        OR h.operation = _operation_metrics_summary.operation
+                    )
+                GROUP BY 1, 2
+            ) AS r ON r.operation = d.operation AND r.period_start = d.period_start
+            WHERE d.period_start >= v_rest_start AND d.period_start < v_rest_end
+                AND (_operation_metrics_summary.operation IS NULL OR d.operation = _operation_metrics_summary.operation)
+                AND d.total_executions > COALESCE(r.total_executions, 0)
+        ) AS s
+        GROUP BY 1, 2
+    ) AS a;
 END
 $$;
 

@@ -39,6 +39,8 @@ DECLARE
     v_daily_end timestamptz;
     v_rest_start timestamptz;
     v_rest_end timestamptz;
+    -- Whether the daily rows were returned as they are, without aggregation.
+    v_daily_direct boolean := FALSE;
 BEGIN
     PERFORM pgmetrics._check_summary_range(
         _route_metrics_summary.start, _route_metrics_summary."end", _route_metrics_summary.bucket,
@@ -83,77 +85,105 @@ BEGIN
         END IF;
     END IF;
 
-    RETURN QUERY
-    SELECT
-        CASE _route_metrics_summary.bucket
-            WHEN 'all' THEN _route_metrics_summary.start
-            WHEN 'hour' THEN s.period_start
-            ELSE pg_catalog.date_trunc(_route_metrics_summary.bucket, s.period_start, _route_metrics_summary.tz)
-        END,
-        s.route,
-        s.method,
-        pg_catalog.sum(s.total_requests)::bigint,
-        pg_catalog.sum(s.successful)::bigint,
-        pg_catalog.sum(s.failed)::bigint,
-        pg_catalog.sum(s.failed)::double precision / pg_catalog.sum(s.total_requests)::double precision,
-        pg_catalog.sum(s.total_duration_ms),
-        pg_catalog.sum(s.total_duration_ms) / pg_catalog.sum(s.total_requests)::double precision,
-        pg_catalog.min(s.min_duration_ms),
-        pg_catalog.max(s.max_duration_ms),
-        NULL::double precision,
-        NULL::double precision,
-        NULL::double precision,
-        pg_catalog.max(s.last_request_at)
-    FROM (
+    IF _route_metrics_summary.bucket = 'day' AND v_daily_start < v_daily_end THEN
+        -- Each of these days is a whole local day and a bucket of its own: its daily row is its summary as it is.
+        RETURN QUERY
         SELECT
-            h.route, h.method, h.period_start, h.total_requests, h.successful, h.failed,
-            h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_request_at
-        FROM pgmetrics.route_metrics AS h
-        WHERE h.period_start >= v_hour_start AND h.period_start < v_daily_start
-            AND (_route_metrics_summary.route IS NULL OR h.route = _route_metrics_summary.route)
-            AND (v_method IS NULL OR h.method = v_method)
-        UNION ALL
-        SELECT
-            h.route, h.method, h.period_start, h.total_requests, h.successful, h.failed,
-            h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_request_at
-        FROM pgmetrics.route_metrics AS h
-        WHERE h.period_start >= v_daily_end AND h.period_start < v_hour_end
-            AND (_route_metrics_summary.route IS NULL OR h.route = _route_metrics_summary.route)
-            AND (v_method IS NULL OR h.method = v_method)
-        UNION ALL
-        SELECT
-            d.route, d.method, d.period_start, d.total_requests, d.successful, d.failed,
-            d.total_duration_ms, d.min_duration_ms, d.max_duration_ms, d.last_request_at
+            d.period_start, d.route, d.method, d.total_requests, d.successful, d.failed,
+            d.failed::double precision / d.total_requests::double precision,
+            d.total_duration_ms,
+            d.total_duration_ms / d.total_requests::double precision,
+            d.min_duration_ms, d.max_duration_ms, NULL::double precision, NULL::double precision,
+            NULL::double precision, d.last_request_at
         FROM pgmetrics.route_metrics_daily AS d
         WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
             AND (_route_metrics_summary.route IS NULL OR d.route = _route_metrics_summary.route)
-            AND (v_method IS NULL OR d.method = v_method)
-        UNION ALL
-        /*
-         * Expired detail is placed at UTC noon, so it counts in the local day of the same date for any offset
-         * within 12 hours. Its minimum, maximum and last time are known only for the whole day: the day's are used.
-         */
+            AND (v_method IS NULL OR d.method = v_method);
+        v_daily_direct := TRUE;
+    END IF;
+
+    RETURN QUERY
+    SELECT
+        a.bucket_start, a.route, a.method, a.total_requests, a.successful, a.failed,
+        a.failed::double precision / a.total_requests::double precision,
+        a.total_duration_ms,
+        a.total_duration_ms / a.total_requests::double precision,
+        a.min_duration_ms, a.max_duration_ms, NULL::double precision, NULL::double precision,
+        NULL::double precision, a.last_request_at
+    FROM (
         SELECT
-            d.route, d.method, d.period_start + INTERVAL '12 hours', d.total_requests - r.total_requests,
-            d.successful - r.successful, d.failed - r.failed, d.total_duration_ms - r.total_duration_ms,
-            d.min_duration_ms, d.max_duration_ms, d.last_request_at
-        FROM pgmetrics.route_metrics_daily AS d
-        CROSS JOIN LATERAL (
+            CASE _route_metrics_summary.bucket
+                WHEN 'all' THEN _route_metrics_summary.start
+                WHEN 'hour' THEN s.period_start
+                ELSE pg_catalog.date_trunc(_route_metrics_summary.bucket, s.period_start, _route_metrics_summary.tz)
+            END AS bucket_start,
+            s.route,
+            s.method,
+            pg_catalog.sum(s.total_requests)::bigint AS total_requests,
+            pg_catalog.sum(s.successful)::bigint AS successful,
+            pg_catalog.sum(s.failed)::bigint AS failed,
+            pg_catalog.sum(s.total_duration_ms) AS total_duration_ms,
+            pg_catalog.min(s.min_duration_ms) AS min_duration_ms,
+            pg_catalog.max(s.max_duration_ms) AS max_duration_ms,
+            pg_catalog.max(s.last_request_at) AS last_request_at
+        FROM (
             SELECT
-                COALESCE(pg_catalog.sum(h.total_requests), 0)::bigint AS total_requests,
-                COALESCE(pg_catalog.sum(h.successful), 0)::bigint AS successful,
-                COALESCE(pg_catalog.sum(h.failed), 0)::bigint AS failed,
-                COALESCE(pg_catalog.sum(h.total_duration_ms), 0) AS total_duration_ms
+                h.route, h.method, h.period_start, h.total_requests, h.successful, h.failed,
+                h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_request_at
             FROM pgmetrics.route_metrics AS h
-            WHERE h.route = d.route AND h.method = d.method
-                AND h.period_start >= d.period_start AND h.period_start < d.period_end
-        ) AS r
-        WHERE d.period_start >= v_rest_start AND d.period_start < v_rest_end
-            AND (_route_metrics_summary.route IS NULL OR d.route = _route_metrics_summary.route)
-            AND (v_method IS NULL OR d.method = v_method)
-            AND d.total_requests > r.total_requests
-    ) AS s
-    GROUP BY 1, 2, 3;
+            WHERE h.period_start >= v_hour_start AND h.period_start < v_daily_start
+                AND (_route_metrics_summary.route IS NULL OR h.route = _route_metrics_summary.route)
+                AND (v_method IS NULL OR h.method = v_method)
+            UNION ALL
+            SELECT
+                h.route, h.method, h.period_start, h.total_requests, h.successful, h.failed,
+                h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_request_at
+            FROM pgmetrics.route_metrics AS h
+            WHERE h.period_start >= v_daily_end AND h.period_start < v_hour_end
+                AND (_route_metrics_summary.route IS NULL OR h.route = _route_metrics_summary.route)
+                AND (v_method IS NULL OR h.method = v_method)
+            UNION ALL
+            SELECT
+                d.route, d.method, d.period_start, d.total_requests, d.successful, d.failed,
+                d.total_duration_ms, d.min_duration_ms, d.max_duration_ms, d.last_request_at
+            FROM pgmetrics.route_metrics_daily AS d
+            WHERE NOT v_daily_direct AND d.period_start >= v_daily_start AND d.period_start < v_daily_end
+                AND (_route_metrics_summary.route IS NULL OR d.route = _route_metrics_summary.route)
+                AND (v_method IS NULL OR d.method = v_method)
+            UNION ALL
+            /*
+             * Expired detail is placed at UTC noon, so it counts in the local day of the same date for any offset
+             * within 12 hours. Its minimum, maximum and last time are known only for the whole day: the day's are
+             * used.
+             */
+            SELECT
+                d.route, d.method, d.period_start + INTERVAL '12 hours',
+                d.total_requests - COALESCE(r.total_requests, 0), d.successful - COALESCE(r.successful, 0),
+                d.failed - COALESCE(r.failed, 0), d.total_duration_ms - COALESCE(r.total_duration_ms, 0),
+                d.min_duration_ms, d.max_duration_ms, d.last_request_at
+            FROM pgmetrics.route_metrics_daily AS d
+            LEFT JOIN (
+                SELECT
+                    h.route,
+                    h.method,
+                    pg_catalog.date_trunc('day', h.period_start, 'UTC') AS period_start,
+                    pg_catalog.sum(h.total_requests)::bigint AS total_requests,
+                    pg_catalog.sum(h.successful)::bigint AS successful,
+                    pg_catalog.sum(h.failed)::bigint AS failed,
+                    pg_catalog.sum(h.total_duration_ms) AS total_duration_ms
+                FROM pgmetrics.route_metrics AS h
+                WHERE h.period_start >= v_rest_start AND h.period_start < v_rest_end
+                    AND (_route_metrics_summary.route IS NULL OR h.route = _route_metrics_summary.route)
+                    AND (v_method IS NULL OR h.method = v_method)
+                GROUP BY 1, 2, 3
+            ) AS r ON r.route = d.route AND r.method = d.method AND r.period_start = d.period_start
+            WHERE d.period_start >= v_rest_start AND d.period_start < v_rest_end
+                AND (_route_metrics_summary.route IS NULL OR d.route = _route_metrics_summary.route)
+                AND (v_method IS NULL OR d.method = v_method)
+                AND d.total_requests > COALESCE(r.total_requests, 0)
+        ) AS s
+        GROUP BY 1, 2, 3
+    ) AS a;
 END
 $$;
 
