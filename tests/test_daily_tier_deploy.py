@@ -24,8 +24,8 @@ def test_existing_hourly_rows_are_summed_when_the_triggers_arrive(empty_db: Data
             "SELECT pgmetrics.record_route_metric('/old', 'GET', true, 1, '2026-03-01 23:00+00')"
         )
         routes = conn.execute(
-            "SELECT route, method, period_start = '2026-03-01 00:00+00', total_requests, failed, min_duration_ms, "
-            "max_duration_ms FROM pgmetrics.route_metrics_daily"
+            "SELECT route, method, period_start = '2026-03-01 00:00+00', total_requests, failed, "
+            "min_duration_ms, max_duration_ms FROM pgmetrics.route_metrics_daily"
         ).fetchall()
         operations = conn.execute(
             "SELECT operation, total_executions FROM pgmetrics.operation_metrics_daily"
