@@ -9,7 +9,9 @@ CREATE FUNCTION pgmetrics._check_summary_range(start timestamptz, "end" timestam
 RETURNS void
 LANGUAGE plpgsql
 STABLE
-PARALLEL SAFE
+-- Not PARALLEL SAFE: the time zone is tried inside an exception block, a subtransaction, which parallel workers
+-- cannot start.
+PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
