@@ -22,6 +22,9 @@ STABLE
 SET search_path = pg_catalog, pg_temp
 -- The filters are optional (NULL means all): a plan made for the actual values uses the right index.
 SET plan_cache_mode = force_custom_plan
+-- Starting parallel workers costs more than these reads of a few thousand rows take (measured: a one-route
+-- summary in a time zone went from 55 ms to 1.4 ms without them).
+SET max_parallel_workers_per_gather = 0
 AS $$
 DECLARE
     -- An hourly row counts when its start lies in [start, "end"): the bounds rounded up to whole UTC hours.
