@@ -18,7 +18,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "record_cost": [],
     "hot_key": [],
     "histogram": [],
-    "summaries": [],
+    "summaries": ["--append", "bench/RESULTS.md"],
     "retention": [],
 }
 

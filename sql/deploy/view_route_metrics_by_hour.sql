@@ -1,0 +1,39 @@
+-- Deploy pgmetrics:view_route_metrics_by_hour to pg
+-- requires: table_route_metrics
+-- requires: role_pgmetrics_reader
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+-- The hourly detail tier as it is: one row per key and UTC hour.
+-- Not security_invoker: the view reads the tables as its owner, the schema owner, so the reader needs SELECT on the
+-- view only and the tables keep no privileges for the roles.
+CREATE VIEW pgmetrics.route_metrics_by_hour WITH (security_invoker = FALSE) AS
+-- The columns come in the order of the summary functions, calculated or not.
+SELECT  -- noqa: ST06
+    m.period_start AS bucket_start,
+    m.route,
+    m.method,
+    m.total_requests,
+    m.successful,
+    m.failed,
+    m.failed::double precision / m.total_requests::double precision AS error_rate,
+    m.total_duration_ms,
+    m.total_duration_ms / m.total_requests::double precision AS average_duration_ms,
+    m.min_duration_ms,
+    m.max_duration_ms,
+    NULL::double precision AS p50_duration_ms,
+    NULL::double precision AS p95_duration_ms,
+    NULL::double precision AS p99_duration_ms,
+    m.last_request_at
+FROM pgmetrics.route_metrics AS m;
+
+COMMENT ON VIEW pgmetrics.route_metrics_by_hour IS
+'Route metrics per UTC hour, for dashboards and psql: the columns of route_metrics_summary '
+'(p50/p95/p99 NULL). Readable by pgmetrics_reader.';
+
+REVOKE ALL ON pgmetrics.route_metrics_by_hour FROM public;
+GRANT SELECT ON pgmetrics.route_metrics_by_hour TO pgmetrics_reader;
+
+COMMIT;

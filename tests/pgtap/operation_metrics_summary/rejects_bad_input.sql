@@ -1,0 +1,29 @@
+BEGIN;
+SELECT plan(9);
+
+SET LOCAL timezone = 'UTC';
+SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary(NULL, '2026-03-02')$$,
+    '22004', 'start must not be NULL', 'a NULL start is rejected');
+SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-01', NULL)$$,
+    '22004', 'end must not be NULL', 'a NULL end is rejected');
+SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-01', 'infinity')$$,
+    '22023', 'end must be a finite timestamp, got infinity', 'an infinite end is rejected');
+SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-02', '2026-03-01 23:59:59')$$,
+    '22023', 'start must not be after end, got start 2026-03-02 00:00:00+00 and end 2026-03-01 23:59:59+00',
+    'start after end is rejected');
+SELECT lives_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-01', '2026-03-01')$$,
+    'start equal to end is an empty range, not an error');
+SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-01', '2026-03-02', 'minute')$$,
+    '22023', 'bucket must be one of hour day week all, got ''minute''', 'an unknown bucket is rejected');
+SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-01', '2026-03-02', NULL)$$,
+    '22004', 'bucket must not be NULL', 'a NULL bucket is rejected');
+SELECT throws_ok(
+    $$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-01', '2026-03-02', 'day', tz => 'Europe/Atlantis')$$,
+    '22023', 'tz must be a time zone name such as UTC or Europe/Berlin, got ''Europe/Atlantis''',
+    'an unknown time zone is rejected'
+);
+SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-01', '2026-03-02', tz => NULL)$$,
+    '22004', 'tz must not be NULL', 'a NULL time zone is rejected');
+
+SELECT * FROM finish();
+ROLLBACK;
