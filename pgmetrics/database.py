@@ -8,7 +8,7 @@ import logging
 import os
 import threading
 import weakref
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -28,6 +28,8 @@ from pgmetrics.aggregate import (
 from pgmetrics.errors import BatchRejectedError, from_psycopg
 from pgmetrics.flusher import Batch, Flusher, Outcome
 from pgmetrics.summary import (
+    EARLIEST,
+    LATEST,
     add_operation_rows,
     add_route_rows,
     operation_rows,
@@ -38,9 +40,6 @@ from pgmetrics.types import MetricsReport, OperationMetrics, RouteMetrics, TimeR
 
 logger = logging.getLogger("pgmetrics")
 
-# The widest range timestamptz and datetime share: a read without a time range reads everything.
-_EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
-_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
 Pool = psycopg_pool.ConnectionPool[Any]
 
@@ -247,8 +246,8 @@ class DatabaseMetricsStorage:
                 for row in self._query(
                     queries.ROUTE_METRICS_SUMMARY,
                     {
-                        "start": time_range.start if time_range else _EARLIEST,
-                        "end": time_range.end if time_range else _LATEST,
+                        "start": time_range.start if time_range else EARLIEST,
+                        "end": time_range.end if time_range else LATEST,
                         "bucket": bucket,
                         "route": route,
                         "method": method,
@@ -279,8 +278,8 @@ class DatabaseMetricsStorage:
                 for row in self._query(
                     queries.OPERATION_METRICS_SUMMARY,
                     {
-                        "start": time_range.start if time_range else _EARLIEST,
-                        "end": time_range.end if time_range else _LATEST,
+                        "start": time_range.start if time_range else EARLIEST,
+                        "end": time_range.end if time_range else LATEST,
                         "bucket": bucket,
                         "operation": operation,
                         "tz": tz,
@@ -336,8 +335,8 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _bucket(value: datetime | None, zone: Any) -> datetime | None:
-    return None if value is None else value.astimezone(zone)
+def _bucket(value: datetime, zone: Any) -> datetime:
+    return value.astimezone(zone)
 
 
 def _route_row(row: dict[str, Any], zone: Any) -> RouteMetrics:

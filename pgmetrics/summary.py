@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,20 +37,30 @@ def zone(tz: object) -> ZoneInfo:
         raise ValueError(f"tz must be a time zone name, got {tz!r}") from None
 
 
+# A read without a time range reads everything: the widest range timestamptz and datetime share,
+# less a day at each end so that its bounds convert to any time zone.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
 def check_time_range(time_range: object) -> TimeRange | None:
     if time_range is None or isinstance(time_range, TimeRange):
         return time_range
     raise ValueError(f"time_range must be a TimeRange or None, got {type(time_range).__name__}")
 
 
-def bucket_start(start: datetime, bucket: str, tz: ZoneInfo) -> datetime | None:
-    """The start, in ``tz``, of the bucket holding the instant ``start``."""
+def bucket_start(
+    start: datetime, bucket: str, tz: ZoneInfo, time_range: TimeRange | None
+) -> datetime:
+    """The start of the bucket holding the UTC hour starting at ``start``, as the SQL summaries
+    define it: ``hour`` buckets are UTC hours whatever ``tz`` (an hour is never split), ``day``
+    and ``week`` start at local midnight in ``tz``, ``all`` starts where the range starts."""
     if bucket == "all":
-        return None
-    local = start.astimezone(tz)
+        return time_range.start if time_range is not None else EARLIEST
     if bucket == "hour":
-        truncated = local.replace(minute=0, second=0, microsecond=0)
-    elif bucket == "day":
+        return start.astimezone(tz)
+    local = start.astimezone(tz)
+    if bucket == "day":
         truncated = local.replace(hour=0, minute=0, second=0, microsecond=0)
     else:
         truncated = (local - timedelta(days=local.weekday())).replace(
@@ -66,23 +76,21 @@ class _Buckets:
         self._range = time_range
         self._bucket = bucket
         self._tz = tz
-        self._cache: dict[int, tuple[bool, datetime | None]] = {}
+        self._cache: dict[int, datetime | None] = {}
 
-    def of(self, hour: int) -> tuple[bool, datetime | None]:
-        """Whether the hour is in the range, and the start of its bucket."""
-        found = self._cache.get(hour)
-        if found is None:
+    def of(self, hour: int) -> datetime | None:
+        """The start of the hour's bucket, or None when the hour is outside the range."""
+        if hour not in self._cache:
             start = hour_start(hour)
             inside = self._range is None or self._range.start <= start < self._range.end
-            found = self._cache[hour] = (
-                inside,
-                bucket_start(start, self._bucket, self._tz) if inside else None,
+            self._cache[hour] = (
+                bucket_start(start, self._bucket, self._tz, self._range) if inside else None
             )
-        return found
+        return self._cache[hour]
 
 
-def _sort_key(bucket: datetime | None) -> float:
-    return 0.0 if bucket is None else bucket.timestamp()
+def _sort_key(bucket: datetime) -> float:
+    return bucket.timestamp()
 
 
 def route_rows(
@@ -94,14 +102,14 @@ def route_rows(
     tz: ZoneInfo,
 ) -> list[RouteMetrics]:
     buckets = _Buckets(time_range, bucket, tz)
-    grouped: dict[tuple[datetime | None, str, str], Cell] = {}
+    grouped: dict[tuple[datetime, str, str], Cell] = {}
     for (cell_route, cell_method, hour), cell in cells.items():
         if (route is not None and cell_route != route) or (
             method is not None and cell_method != method
         ):
             continue
-        inside, start = buckets.of(hour)
-        if not inside:
+        start = buckets.of(hour)
+        if start is None:
             continue
         key = (start, cell_route, cell_method)
         target = grouped.get(key)
@@ -132,12 +140,12 @@ def operation_rows(
     tz: ZoneInfo,
 ) -> list[OperationMetrics]:
     buckets = _Buckets(time_range, bucket, tz)
-    grouped: dict[tuple[datetime | None, str], Cell] = {}
+    grouped: dict[tuple[datetime, str], Cell] = {}
     for (cell_operation, hour), cell in cells.items():
         if operation is not None and cell_operation != operation:
             continue
-        inside, start = buckets.of(hour)
-        if not inside:
+        start = buckets.of(hour)
+        if start is None:
             continue
         key = (start, cell_operation)
         target = grouped.get(key)

@@ -31,7 +31,7 @@ class TimeRange:
 class RouteMetrics:
     """One row of route_metrics_summary."""
 
-    bucket_start: datetime | None
+    bucket_start: datetime
     route: str
     method: str
     total_requests: int
@@ -52,7 +52,7 @@ class RouteMetrics:
 class OperationMetrics:
     """One row of operation_metrics_summary."""
 
-    bucket_start: datetime | None
+    bucket_start: datetime
     operation: str
     total_executions: int
     successful: int

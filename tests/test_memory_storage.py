@@ -16,6 +16,7 @@ import pgmetrics
 from pgmetrics import MemoryMetricsStorage, TimeRange, track_operation
 from pgmetrics.aggregate import OVERFLOW
 from pgmetrics.config import load_settings
+from pgmetrics.summary import EARLIEST
 
 SHUTDOWN = "OBSERVABILITY_METRICS_SHUTDOWN_TIMEOUT"
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)  # a Monday
@@ -149,7 +150,8 @@ def test_buckets_in_a_time_zone(storage: MemoryMetricsStorage) -> None:
     utc_weeks = storage.get_operation_metrics(bucket="week").rows
     assert [r.total_executions for r in utc_weeks] == [1, 1, 1]
     (everything,) = storage.get_operation_metrics(bucket="all").rows
-    assert (everything.bucket_start, everything.total_executions) == (None, 3)
+    # As in SQL, an "all" bucket starts where the range does; no range reads everything.
+    assert (everything.bucket_start, everything.total_executions) == (EARLIEST, 3)
 
 
 def test_time_ranges_are_half_open_over_hours(storage: MemoryMetricsStorage) -> None:
