@@ -1,0 +1,144 @@
+"""Retention over simulated days: each cycle records one day of hourly rows for every key,
+then runs pgmetrics.run_retention() at the end of that day.
+
+Prints, per cycle, the run's time and the size of each table; then the time of one run that
+expires one day while 7 days are kept against one while 28 days are kept (same rows expired).
+The size must stay flat at steady state and the time must not grow with the history kept.
+Between cycles a plain VACUUM stands in for the autovacuum pass a real day leaves room for.
+
+    python -m bench.retention [--keys 2000] [--cycles 30] [--retention-days 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from bench.results import append_results
+from pgmetrics.deploy import deploy
+from pgmetrics.localcluster import LocalCluster
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+TABLES = ("route_metrics", "route_metrics_daily")
+
+LOAD_DAY = """
+INSERT INTO pgmetrics.route_metrics (
+    route, method, period_start, period_end, total_requests, successful, failed,
+    total_duration_ms, min_duration_ms, max_duration_ms, last_request_at
+)
+SELECT
+    '/route/' || k, 'GET', h, h + interval '1 hour', 10, 9, 1, 123.5, 1.5, 40.25,
+    h + interval '59 minutes'
+FROM generate_series(1, %(keys)s) AS k,
+     generate_series(
+         %(day)s::timestamptz, %(day)s::timestamptz + interval '23 hours', interval '1 hour'
+     ) AS h
+"""
+
+
+def load_day(conn: psycopg.Connection[tuple[object, ...]], keys: int, day: datetime) -> None:
+    conn.execute(LOAD_DAY, {"keys": keys, "day": day})
+
+
+def sizes(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, int]:
+    result = {}
+    for table in TABLES:
+        row = conn.execute(
+            "SELECT pg_total_relation_size(%s::regclass)", (f"pgmetrics.{table}",)
+        ).fetchone()
+        assert row is not None
+        result[table] = int(str(row[0]))
+    return result
+
+
+def timed_run(conn: psycopg.Connection[tuple[object, ...]], now: datetime) -> tuple[float, int]:
+    began = time.perf_counter()
+    row = conn.execute("SELECT pgmetrics.run_retention(%s)", (now,)).fetchone()
+    elapsed = (time.perf_counter() - began) * 1000
+    assert row is not None
+    result: dict[str, object] = row[0]  # type: ignore[assignment]
+    return elapsed, int(str(result["route_hours_expired"]))
+
+
+def fresh_database(
+    cluster: LocalCluster, name: str, retention_days: int
+) -> psycopg.Connection[tuple[object, ...]]:
+    with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
+        admin.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+    deploy(cluster.dsn(name))
+    conn = psycopg.connect(cluster.dsn(name), autocommit=True)
+    conn.execute("SELECT pgmetrics.set_setting('retention_days', %s)", (retention_days,))
+    return conn
+
+
+def cycles(cluster: LocalCluster, keys: int, count: int, retention_days: int) -> list[str]:
+    lines = [
+        f"{keys} keys x 24 hours a day, retention_days = {retention_days}, {count} daily cycles",
+        "",
+        "| cycle | hours expired | run ms | route_metrics MB | route_metrics_daily MB |",
+        "|---|---|---|---|---|",
+    ]
+    with fresh_database(cluster, "cycles", retention_days) as conn:
+        for day in range(count):
+            load_day(conn, keys, START + timedelta(days=day))
+            elapsed, expired = timed_run(conn, START + timedelta(days=day + 1))
+            conn.execute("VACUUM pgmetrics.route_metrics")
+            size = sizes(conn)
+            lines.append(
+                f"| {day + 1} | {expired} | {elapsed:.1f} | {size['route_metrics'] / 2**20:.1f} "
+                f"| {size['route_metrics_daily'] / 2**20:.1f} |"
+            )
+            print(lines[-1], flush=True)
+    return lines
+
+
+def history_ratio(cluster: LocalCluster, keys: int) -> list[str]:
+    """One day expired with 7 and with 28 days kept, five runs each."""
+    timings: dict[int, list[float]] = {}
+    for kept in (7, 28):
+        samples = []
+        for attempt in range(5):
+            with fresh_database(cluster, f"history_{kept}_{attempt}", kept) as conn:
+                for day in range(kept + 1):
+                    load_day(conn, keys, START + timedelta(days=day))
+                conn.execute("VACUUM ANALYZE pgmetrics.route_metrics")
+                # Writes of the load would otherwise land in the timed run.
+                conn.execute("CHECKPOINT")
+                elapsed, expired = timed_run(conn, START + timedelta(days=kept + 1, hours=1))
+                assert expired == keys * 24, expired
+                samples.append(elapsed)
+        timings[kept] = samples
+    ratio = statistics.median(timings[28]) / statistics.median(timings[7])
+    verdict = "met" if ratio <= 1.2 else "NOT met"
+    return [
+        "",
+        "| days kept | rows expired | run ms (median of 5) |",
+        "|---|---|---|",
+        f"| 7 | {keys * 24} | {statistics.median(timings[7]):.1f} |",
+        f"| 28 | {keys * 24} | {statistics.median(timings[28]):.1f} |",
+        "",
+        f"28 days kept / 7 days kept: {ratio:.2f}x "
+        f"(goal: time follows rows expired, <= 1.2x: {verdict})",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--keys", type=int, default=2000)
+    parser.add_argument("--cycles", type=int, default=30)
+    parser.add_argument("--retention-days", type=int, default=7)
+    args = parser.parse_args()
+    with LocalCluster(durable=True) as cluster:
+        lines = cycles(cluster, args.keys, args.cycles, args.retention_days)
+        lines += history_ratio(cluster, args.keys)
+    for line in lines[-8:]:
+        print(line)
+    append_results("Retention: 30 daily cycles, table sizes, cost by rows expired", lines)
+
+
+if __name__ == "__main__":
+    main()

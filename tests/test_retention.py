@@ -1,0 +1,102 @@
+"""Retention beyond one session: the advisory lock, and pg_cron itself firing the job."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from pgmetrics.deploy import deploy
+from pgmetrics.localcluster import LocalCluster
+from tests.conftest import Database
+
+LOCK_KEY = 7031925391520374017
+
+
+def test_a_second_concurrent_run_returns_at_once(db: Database) -> None:
+    with db.connect() as holder, db.connect() as other:
+        with holder.transaction():
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            started = time.monotonic()
+            row = other.execute("SELECT pgmetrics.run_retention()").fetchone()
+            assert time.monotonic() - started < 5
+        assert row is not None
+        assert row[0] == {"skipped": "another run_retention holds the lock"}
+        row = other.execute("SELECT pgmetrics.run_retention() ? 'detail_cutoff'").fetchone()
+        assert row == (True,)
+
+
+def test_scheduling_without_pg_cron_explains(db: Database) -> None:
+    with db.connect() as conn:
+        for call in (
+            "SELECT pgmetrics.schedule_retention()",
+            "SELECT pgmetrics.unschedule_retention()",
+        ):
+            with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState) as caught:
+                conn.execute(call)
+            assert "pg_cron is not installed" in str(caught.value)
+            assert caught.value.diag.message_hint is not None
+            assert "run_retention()" in caught.value.diag.message_hint or "scheduler" in (
+                caught.value.diag.message_hint
+            )
+
+
+@pytest.fixture(scope="module")
+def cron_cluster() -> Iterator[LocalCluster]:
+    """A cluster whose pg_cron runs jobs in the database pgmetrics is deployed to."""
+    with LocalCluster(durable=False, cron_database="metrics") as cluster:
+        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE metrics")
+        deploy(cluster.dsn("metrics"))
+        with psycopg.connect(cluster.dsn("metrics"), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION pg_cron")
+        yield cluster
+
+
+def test_scheduling_is_idempotent(cron_cluster: LocalCluster) -> None:
+    with psycopg.connect(cron_cluster.dsn("metrics"), autocommit=True) as conn:
+        first = conn.execute("SELECT pgmetrics.schedule_retention('5 4 * * *')").fetchone()
+        second = conn.execute("SELECT pgmetrics.schedule_retention('5 4 * * *')").fetchone()
+        assert first == second
+        jobs = conn.execute(
+            "SELECT schedule, command FROM cron.job WHERE jobname = 'pgmetrics_retention'"
+        ).fetchall()
+        assert jobs == [("5 4 * * *", "SELECT pgmetrics.run_retention()")]
+        assert conn.execute("SELECT pgmetrics.unschedule_retention()").fetchone() == (True,)
+        assert conn.execute("SELECT pgmetrics.unschedule_retention()").fetchone() == (False,)
+        assert conn.execute("SELECT count(*) FROM cron.job").fetchone() == (0,)
+
+
+@pytest.mark.slow
+def test_pg_cron_fires_the_job(cron_cluster: LocalCluster) -> None:
+    with psycopg.connect(cron_cluster.dsn("metrics"), autocommit=True) as conn:
+        conn.execute(
+            "SELECT pgmetrics.record_route_metric("
+            "'/old', 'GET', true, 1, now() - interval '200 days')"
+        )
+        conn.execute("SELECT pgmetrics.record_route_metric('/new', 'GET', true, 1)")
+        conn.execute("SELECT pgmetrics.schedule_retention('* * * * *')")
+        try:
+            deadline = time.monotonic() + 90
+            status = None
+            while time.monotonic() < deadline:
+                row = conn.execute(
+                    "SELECT status, return_message FROM cron.job_run_details "
+                    "ORDER BY start_time DESC NULLS LAST LIMIT 1"
+                ).fetchone()
+                if row is not None and row[0] in ("succeeded", "failed"):
+                    status = row
+                    break
+                time.sleep(1)
+        finally:
+            conn.execute("SELECT pgmetrics.unschedule_retention()")
+        assert status is not None, "pg_cron did not run the job within 90 s"
+        assert status[0] == "succeeded", status
+        routes = conn.execute("SELECT route FROM pgmetrics.route_metrics ORDER BY 1").fetchall()
+        assert routes == [("/new",)]
+        daily = conn.execute("SELECT count(*) FROM pgmetrics.route_metrics_daily").fetchone()
+        assert daily == (2,)
+        runs = conn.execute("SELECT count(*) FROM pgmetrics.retention_runs").fetchone()
+        assert runs == (1,)
