@@ -1,24 +1,51 @@
-"""The ``pgmetrics`` command."""
+"""The ``pgmetrics`` command: deploy, status, report, retention, serve, demo.
+
+Its database is OBSERVABILITY_METRICS_DATABASE_URL (or DATABASE_URL). Errors are one line and
+a non-zero exit; ``--debug`` shows the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import re
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, LiteralString
 
 import psycopg
 
-from pgmetrics import __version__
-from pgmetrics.config import database_url
-from pgmetrics.deploy import DeployError, deploy
-from pgmetrics.localcluster import ClusterError, LocalCluster
+from pgmetrics import __version__, queries
+from pgmetrics.config import database_url, retention_days
+from pgmetrics.database import DatabaseMetricsStorage
+from pgmetrics.deploy import DeployError, deploy, sqitch
+from pgmetrics.localcluster import ClusterError
+from pgmetrics.report import FORMATS, as_csv, as_json, operation_table, route_table
+from pgmetrics.types import BUCKETS
+from pgmetrics.web.admin import BadRequest, configured_token, parse_query
 
 
 class CommandError(Exception):
     """An error to print as one line, with a non-zero exit status."""
 
 
-def _require_dsn() -> str:
+_SPAN = re.compile(r"^(\d+)([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_span(text: str) -> timedelta:
+    """``90m``, ``24h``, ``7d``, ``2w``."""
+    match = _SPAN.match(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"expected a span such as 30m, 24h, 7d or 2w, got {text!r}"
+        )
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _dsn() -> str:
     dsn = database_url()
     if dsn is None:
         raise CommandError(
@@ -27,67 +54,184 @@ def _require_dsn() -> str:
     return dsn
 
 
+def _call(statement: LiteralString, params: dict[str, Any] | None = None) -> Any:
+    with psycopg.connect(_dsn(), autocommit=True, connect_timeout=10) as conn:
+        row = conn.execute(statement, params or {}).fetchone()
+    return None if row is None else row[0]
+
+
 def cmd_deploy(_args: argparse.Namespace) -> None:
-    deploy(_require_dsn())
-    print("pgmetrics: schema deployed")
+    days = retention_days()
+    print("deploy: running sqitch deploy --verify", flush=True)
+    deploy(_dsn())
+    if days is not None:
+        _call(queries.SET_SETTING, {"name": "retention_days", "value": days})
+        print(f"deploy: retention_days = {days} (OBSERVABILITY_METRICS_RETENTION_DAYS)")
+    print("deploy: the schema is up to date")
 
 
-_DEMO_CALLS = [
-    ("/users/{id}", "get", True, 12.5),
-    ("/users/{id}", "GET", True, 8.0),
-    ("/users/{id}", "GET", False, 250.0),
-    ("/orders", "POST", True, 41.2),
-    ("/orders", "post", True, 38.9),
-]
+def cmd_status(args: argparse.Namespace) -> None:
+    plan = sqitch("status", _dsn()).strip()
+    status = _call(queries.REPORT_STATUS)
+    if args.format == "json":
+        print(json.dumps({"sqitch": plan, **status}, indent=2, default=str))
+        return
+    print(plan)
+    print("\nrows per tier:")
+    for table, count in status["tiers"].items():
+        print(f"  {table:<26}{count:>12,}")
+    print(f"\nhourly detail from {status['oldest_detail']} to {status['newest_detail']}")
+    print("settings: " + ", ".join(f"{k} = {v}" for k, v in sorted(status["settings"].items())))
+    last = status["last_retention_run"]
+    print(f"last retention run: {last['started_at'] if last else 'never'}")
+    if last:
+        print("  " + json.dumps(last["result"], sort_keys=True))
+    job = status["retention_job"]
+    if not status["pg_cron"]:
+        print("pg_cron: not installed in this database (any scheduler can run run_retention())")
+    elif job is None:
+        print("pg_cron: installed; retention is not scheduled (pgmetrics retention schedule)")
+    else:
+        print(f"pg_cron: job {job['jobid']} runs retention at '{job['schedule']}'")
 
 
-def cmd_demo(_args: argparse.Namespace) -> None:
-    print("demo: starting a throwaway PostgreSQL cluster with pg_cron preloaded")
-    with LocalCluster(durable=False) as cluster:
-        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE pgmetrics")
-        dsn = cluster.dsn("pgmetrics")
-        print(f"demo: deploying the schema with sqitch into {dsn}")
-        deploy(dsn)
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            for route, method, success, duration in _DEMO_CALLS:
-                print(
-                    f"  SELECT pgmetrics.record_route_metric('{route}', '{method}', "
-                    f"{str(success).lower()}, {duration});"
-                )
-                conn.execute(
-                    "SELECT pgmetrics.record_route_metric(%s, %s, %s, %s)",
-                    (route, method, success, duration),
-                )
-            conn.execute("SELECT pgmetrics.record_operation_metric('send_email', true, 120.0)")
-            rows = conn.execute(
-                """
-                SELECT route, method, period_start, total_requests, successful, failed,
-                       round((total_duration_ms / total_requests)::numeric, 2),
-                       min_duration_ms, max_duration_ms
-                FROM pgmetrics.route_metrics ORDER BY route, method
-                """
-            ).fetchall()
-        print(
-            "\nroute          method  hour (UTC)        total  ok  failed  avg ms  min ms  max ms"
+def cmd_report(args: argparse.Namespace) -> None:
+    params = {"bucket": args.bucket, "tz": args.tz}
+    end = args.end or datetime.now(UTC)
+    params["end"] = end.isoformat()
+    params["start"] = (args.start or end - args.since).isoformat()
+    for name in ("route", "method", "operation"):
+        if getattr(args, name) is not None:
+            params[name] = getattr(args, name)
+    try:
+        query = parse_query(params)
+    except BadRequest as exc:
+        raise CommandError(str(exc)) from None
+    storage = DatabaseMetricsStorage(_dsn(), batch_interval=60.0, shutdown_timeout=0.0)
+    try:
+        routes = storage.get_route_metrics(
+            route=query.route,
+            method=query.method,
+            time_range=query.time_range,
+            bucket=query.bucket,
+            tz=query.tz,
         )
-        for route, method, hour, total, ok, failed, avg, low, high in rows:
-            print(
-                f"{route:<14} {method:<7} {hour:%Y-%m-%d %H:00}  {total:>5} {ok:>3} {failed:>7} "
-                f"{avg:>7} {low:>7} {high:>7}"
-            )
-        print("\ndemo: done; the throwaway cluster is removed")
+        operations = storage.get_operation_metrics(
+            operation=query.operation,
+            time_range=query.time_range,
+            bucket=query.bucket,
+            tz=query.tz,
+        )
+    finally:
+        storage.close()
+    if routes.source != "database" or operations.source != "database":
+        raise CommandError(f"the database could not be read: {routes.error or operations.error}")
+    if query.operation is not None and query.route is None and query.method is None:
+        routes = dataclasses.replace(routes, rows=())
+    if (query.route is not None or query.method is not None) and query.operation is None:
+        operations = dataclasses.replace(operations, rows=())
+    if args.format == "json":
+        print(as_json(routes.rows, operations.rows))
+    elif args.format == "csv":
+        print(as_csv(routes.rows, operations.rows), end="")
+    else:
+        span = (
+            f"{query.time_range.start:%Y-%m-%d %H:%M} to {query.time_range.end:%Y-%m-%d %H:%M} UTC"
+        )
+        print(f"routes, {span}, by {query.bucket} ({query.tz}), busiest first\n")
+        print(route_table(routes.rows))
+        print(f"\noperations, {span}, by {query.bucket} ({query.tz}), busiest first\n")
+        print(operation_table(operations.rows))
+
+
+def cmd_retention(args: argparse.Namespace) -> None:
+    if args.action == "run":
+        result = _call(queries.RUN_RETENTION, {"now": args.now or datetime.now(UTC)})
+        print(json.dumps(result, indent=2, sort_keys=True))
+        if "skipped" in result:
+            raise CommandError(f"retention skipped: {result['skipped']}")
+    elif args.action == "schedule":
+        jobid = _call(queries.SCHEDULE_RETENTION, {"schedule": args.schedule})
+        print(f"retention: pg_cron job {jobid} runs pgmetrics.run_retention() at '{args.schedule}'")
+    else:
+        removed = _call(queries.UNSCHEDULE_RETENTION)
+        print("retention: pg_cron job removed" if removed else "retention: no job was scheduled")
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    try:
+        import uvicorn
+    except ImportError:
+        raise CommandError("serve needs uvicorn: pip install 'pgmetrics[web]'") from None
+    from pgmetrics.web import AdminServer
+
+    if not configured_token():
+        print(
+            "serve: OBSERVABILITY_METRICS_ADMIN_TOKEN is not set: every request will be refused",
+            file=sys.stderr,
+        )
+    storage = DatabaseMetricsStorage(_dsn())
+    try:
+        uvicorn.run(AdminServer(storage), host=args.host, port=args.port, log_level="info")
+    finally:
+        storage.close()
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from pgmetrics.demo import run_demo
+
+    run_demo(requests=args.requests)
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO-8601 timestamp, got {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pgmetrics", description=__doc__)
+    parser = argparse.ArgumentParser(prog="pgmetrics", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"pgmetrics {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("deploy", help="deploy the schema with sqitch").set_defaults(
-        func=cmd_deploy
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    deploy_cmd = commands.add_parser("deploy", help="deploy the schema with sqitch")
+    deploy_cmd.set_defaults(func=cmd_deploy)
+
+    status = commands.add_parser("status", help="plan state, rows per tier, retention and pg_cron")
+    status.add_argument("--format", choices=("table", "json"), default="table")
+    status.set_defaults(func=cmd_status)
+
+    report = commands.add_parser("report", help="route and operation metrics of a time range")
+    report.add_argument(
+        "--since", type=parse_span, default=timedelta(hours=24), help="e.g. 24h, 7d"
     )
-    commands.add_parser("demo", help="run a self-contained demo").set_defaults(func=cmd_demo)
+    report.add_argument("--start", type=_timestamp, help="ISO-8601 start (instead of --since)")
+    report.add_argument("--end", type=_timestamp, help="ISO-8601 end (default now)")
+    report.add_argument("--bucket", choices=BUCKETS, default="day")
+    report.add_argument("--route")
+    report.add_argument("--method")
+    report.add_argument("--operation")
+    report.add_argument("--tz", default="UTC", help="IANA zone of day and week buckets")
+    report.add_argument("--format", choices=FORMATS, default="table")
+    report.set_defaults(func=cmd_report)
+
+    retention = commands.add_parser("retention", help="run or schedule retention")
+    retention.add_argument("action", choices=("run", "schedule", "unschedule"))
+    retention.add_argument("--schedule", default="17 3 * * *", help="cron schedule for 'schedule'")
+    retention.add_argument("--now", type=_timestamp, help="the time 'run' expires from")
+    retention.set_defaults(func=cmd_retention)
+
+    serve = commands.add_parser("serve", help="serve GET /api/admin/metrics")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser("demo", help="a self-contained demo on a throwaway cluster")
+    demo.add_argument("--requests", type=int, default=400, help="requests per application run")
+    demo.set_defaults(func=cmd_demo)
     return parser
 
 
@@ -95,10 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (CommandError, DeployError, ClusterError, psycopg.Error) as exc:
+    except (CommandError, DeployError, ClusterError, ValueError, psycopg.Error) as exc:
         if args.debug:
             raise
-        print(f"pgmetrics: error: {exc}", file=sys.stderr)
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"pgmetrics: error: {message}", file=sys.stderr)
         return 1
     return 0
 

@@ -76,3 +76,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_keys=int(max_keys),
         shutdown_timeout=shutdown,
     )
+
+
+def retention_days(environ: Mapping[str, str] | None = None) -> int | None:
+    """OBSERVABILITY_METRICS_RETENTION_DAYS, applied by ``pgmetrics deploy``; None when unset."""
+    env = os.environ if environ is None else environ
+    if not env.get("OBSERVABILITY_METRICS_RETENTION_DAYS", "").strip():
+        return None
+    days = _number(env, "OBSERVABILITY_METRICS_RETENTION_DAYS", 90, integer=True)
+    if not 1 <= days <= 36500:
+        raise ValueError(
+            f"OBSERVABILITY_METRICS_RETENTION_DAYS must be 1 to 36500 days, got {days:g}"
+        )
+    return int(days)

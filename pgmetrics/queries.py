@@ -23,3 +23,17 @@ SELECT * FROM pgmetrics.operation_metrics_summary(
     operation => %(operation)s, tz => %(tz)s
 )
 """
+
+REPORT_STATUS: LiteralString = "SELECT pgmetrics.report_status() AS status"
+
+RUN_RETENTION: LiteralString = "SELECT pgmetrics.run_retention(now => %(now)s) AS result"
+
+SCHEDULE_RETENTION: LiteralString = (
+    "SELECT pgmetrics.schedule_retention(schedule => %(schedule)s) AS jobid"
+)
+
+UNSCHEDULE_RETENTION: LiteralString = "SELECT pgmetrics.unschedule_retention() AS removed"
+
+SET_SETTING: LiteralString = (
+    "SELECT pgmetrics.set_setting(name => %(name)s, value => %(value)s) AS value"
+)

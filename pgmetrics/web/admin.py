@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
 import os
 from collections.abc import Mapping
@@ -11,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pgmetrics.report import row_dict
 from pgmetrics.types import BUCKETS, Bucket, MetricsReport, TimeRange
 
 TOKEN_VARIABLE = "OBSERVABILITY_METRICS_ADMIN_TOKEN"  # noqa: S105 - a variable name
@@ -98,17 +98,6 @@ def authorized(authorization: str | None, token: str | None) -> bool:
     return hmac.compare_digest(presented.strip().encode(), token.encode())
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def _rows(report: MetricsReport[Any]) -> list[dict[str, Any]]:
-    return [
-        {key: _plain(value) for key, value in dataclasses.asdict(row).items()}
-        for row in report.rows
-    ]
-
-
 def answer(
     query: AdminQuery, routes: MetricsReport[Any], operations: MetricsReport[Any]
 ) -> dict[str, Any]:
@@ -122,8 +111,8 @@ def answer(
         },
         "source": "database" if both_database else "memory",
         "error": routes.error or operations.error,
-        "routes": _rows(routes),
-        "operations": _rows(operations),
+        "routes": [row_dict(row) for row in routes.rows],
+        "operations": [row_dict(row) for row in operations.rows],
     }
 
 

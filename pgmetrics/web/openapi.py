@@ -6,7 +6,7 @@ from typing import Any
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _COMMON_ROW = {
-    "bucket_start": {"type": ["string", "null"], "format": "date-time"},
+    "bucket_start": {"type": "string", "format": "date-time"},
     "successful": {"type": "integer"},
     "failed": {"type": "integer"},
     "error_rate": {"type": "number", "minimum": 0, "maximum": 1},

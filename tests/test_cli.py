@@ -1,0 +1,200 @@
+"""The pgmetrics command against the test cluster: every subcommand, and its errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pgmetrics.cli import main
+from tests.conftest import Database
+
+ADMIN_TOKEN = "cli-test-token"  # noqa: S105
+
+
+@pytest.fixture
+def env_db(db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+    monkeypatch.setenv("OBSERVABILITY_METRICS_DATABASE_URL", db.dsn)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("OBSERVABILITY_METRICS_RETENTION_DAYS", raising=False)
+    return db
+
+
+@pytest.fixture
+def recorded(env_db: Database) -> Database:
+    with env_db.connect() as conn:
+        for duration in (10.0, 20.0, 300.0):
+            conn.execute(
+                "SELECT pgmetrics.record_route_metric('/users/{id}', 'GET', %s, %s)",
+                (duration < 100, duration),
+            )
+        conn.execute("SELECT pgmetrics.record_route_metric('/orders', 'POST', true, 5)")
+        conn.execute("SELECT pgmetrics.record_operation_metric('send_email', true, 120)")
+    return env_db
+
+
+def test_deploy_applies_retention_days(
+    empty_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OBSERVABILITY_METRICS_DATABASE_URL", empty_db.dsn)
+    monkeypatch.setenv("OBSERVABILITY_METRICS_RETENTION_DAYS", "30")
+    assert main(["deploy"]) == 0
+    assert "retention_days = 30" in capsys.readouterr().out
+    with empty_db.connect() as conn:
+        assert conn.execute("SELECT pgmetrics._setting('retention_days')").fetchone() == (30,)
+    assert main(["deploy"]) == 0
+
+
+def test_deploy_rejects_bad_retention_days(
+    env_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OBSERVABILITY_METRICS_RETENTION_DAYS", "-5")
+    assert main(["deploy"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("pgmetrics: error: OBSERVABILITY_METRICS_RETENTION_DAYS")
+    assert "Traceback" not in err
+
+
+def test_status(recorded: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "route_metrics" in out
+    assert "last retention run: never" in out
+    assert "pg_cron: not installed" in out
+    assert main(["status", "--format", "json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["tiers"]["route_metrics"] == 2
+    assert status["tiers"]["route_metrics_daily"] == 2
+
+
+def test_report_table_sorted_by_traffic(
+    recorded: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", "--since", "2h", "--bucket", "all"]) == 0
+    out = capsys.readouterr().out
+    users = out.index("/users/{id}")
+    assert users < out.index("/orders")
+    assert "33.3%" in out
+    assert "send_email" in out
+
+
+def test_report_json_and_csv(recorded: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--bucket", "all", "--format", "json", "--method", "get"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert [(r["route"], r["total_requests"], r["failed"]) for r in body["routes"]] == [
+        ("/users/{id}", 3, 1)
+    ]
+    assert body["operations"] == []
+    assert main(["report", "--bucket", "day", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert sorted((r["kind"], r["route"] or r["operation"]) for r in rows) == [
+        ("operation", "send_email"),
+        ("route", "/orders"),
+        ("route", "/users/{id}"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["report", "--tz", "Nowhere/Special"], "tz must be an IANA time zone name"),
+        (["report", "--method", "FETCH"], "method must be one of"),
+        (["retention", "schedule"], "pg_cron is not installed in this database"),
+    ],
+)
+def test_errors_are_one_line(
+    env_db: Database, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("pgmetrics: error: ")
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_unreachable_database_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("OBSERVABILITY_METRICS_DATABASE_URL", f"host=127.0.0.1 port={port} user=x")
+    assert main(["status"]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_retention_run(recorded: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["retention", "run", "--now", "2030-01-01T00:00:00Z"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["route_hours_expired"] == 2
+    assert main(["retention", "unschedule"]) == 1
+
+
+@pytest.fixture
+def served(recorded: Database) -> Iterator[str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "OBSERVABILITY_METRICS_ADMIN_TOKEN": ADMIN_TOKEN}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pgmetrics.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(url + "/openapi.json", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+        assert ADMIN_TOKEN not in err.decode()
+
+
+def test_serve_answers_with_database_data(served: str) -> None:
+    response = httpx.get(
+        served + "/api/admin/metrics",
+        params={"bucket": "all"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["source"] == "database"
+    totals = {row["route"]: row["total_requests"] for row in body["routes"]}
+    assert totals == {"/users/{id}": 3, "/orders": 1}
+    assert httpx.get(served + "/api/admin/metrics").status_code == 401
+    spec = httpx.get(served + "/openapi.json").json()
+    assert "/api/admin/metrics" in spec["paths"]
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end() -> None:
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "pgmetrics"), "demo", "--requests", "150"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "450 stored: nothing lost, nothing counted twice" in proc.stdout
+    assert "the throwaway cluster is removed" in proc.stdout
