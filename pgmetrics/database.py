@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import logging
 import os
@@ -27,6 +26,7 @@ from pgmetrics.aggregate import (
 )
 from pgmetrics.errors import BatchRejectedError, from_psycopg
 from pgmetrics.flusher import Batch, Flusher, Outcome
+from pgmetrics.storage import AsyncReads
 from pgmetrics.summary import (
     EARLIEST,
     LATEST,
@@ -44,7 +44,7 @@ logger = logging.getLogger("pgmetrics")
 Pool = psycopg_pool.ConnectionPool[Any]
 
 
-class DatabaseMetricsStorage:
+class DatabaseMetricsStorage(AsyncReads):
     """Records into per-thread in-memory cells; a daemon thread sends them every ``batch_interval``
     seconds as one ``pgmetrics.ingest_batch`` call and retries failed batches under their id.
 
@@ -291,29 +291,6 @@ class DatabaseMetricsStorage:
             logger.warning("pgmetrics: operation metrics read from memory: %s", error)
             return MetricsReport(tuple(unflushed), "memory", str(error))
         return MetricsReport(tuple(add_operation_rows(stored, unflushed)), "database")
-
-    async def aget_route_metrics(
-        self,
-        route: str | None = None,
-        method: str | None = None,
-        time_range: TimeRange | None = None,
-        bucket: str = "hour",
-        tz: str = "UTC",
-    ) -> MetricsReport[RouteMetrics]:
-        return await asyncio.to_thread(
-            self.get_route_metrics, route, method, time_range, bucket, tz
-        )
-
-    async def aget_operation_metrics(
-        self,
-        operation: str | None = None,
-        time_range: TimeRange | None = None,
-        bucket: str = "hour",
-        tz: str = "UTC",
-    ) -> MetricsReport[OperationMetrics]:
-        return await asyncio.to_thread(
-            self.get_operation_metrics, operation, time_range, bucket, tz
-        )
 
 
 def _optional_float(value: object) -> float | None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from datetime import datetime
 
 from pgmetrics.aggregate import Aggregator, OperationCells, RouteCells, merge_cells
+from pgmetrics.storage import AsyncReads
 from pgmetrics.summary import operation_rows, read_filters, route_rows
 from pgmetrics.types import MetricsReport, OperationMetrics, RouteMetrics, TimeRange
 
 
-class MemoryMetricsStorage:
+class MemoryMetricsStorage(AsyncReads):
     """Keeps every cell in this process; reads summarise them. Nothing survives the process.
 
     ``max_keys`` caps the distinct routes (and, separately, operations) per UTC hour; events of
@@ -79,29 +79,6 @@ class MemoryMetricsStorage:
             self._aggregator.take(self._routes, self._operations)
             rows = operation_rows(self._operations, operation, time_range, bucket, zone)
         return MetricsReport(tuple(rows), "memory")
-
-    async def aget_route_metrics(
-        self,
-        route: str | None = None,
-        method: str | None = None,
-        time_range: TimeRange | None = None,
-        bucket: str = "hour",
-        tz: str = "UTC",
-    ) -> MetricsReport[RouteMetrics]:
-        return await asyncio.to_thread(
-            self.get_route_metrics, route, method, time_range, bucket, tz
-        )
-
-    async def aget_operation_metrics(
-        self,
-        operation: str | None = None,
-        time_range: TimeRange | None = None,
-        bucket: str = "hour",
-        tz: str = "UTC",
-    ) -> MetricsReport[OperationMetrics]:
-        return await asyncio.to_thread(
-            self.get_operation_metrics, operation, time_range, bucket, tz
-        )
 
     def flush(self, timeout: float | None = None) -> bool:
         """Merges every thread's cells into the store; always True."""

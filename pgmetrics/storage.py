@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -74,3 +76,50 @@ class MetricsStorage(Protocol):
     def close(self, timeout: float | None = None) -> None:
         """Flushes what is left (retrying up to ``timeout`` seconds) and stops."""
         ...
+
+
+class AsyncReads(ABC):
+    """The awaitable reads of a storage: its synchronous reads, run in a worker thread so that
+    an event loop never waits on the database."""
+
+    @abstractmethod
+    def get_route_metrics(
+        self,
+        route: str | None = None,
+        method: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[RouteMetrics]: ...
+
+    @abstractmethod
+    def get_operation_metrics(
+        self,
+        operation: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[OperationMetrics]: ...
+
+    async def aget_route_metrics(
+        self,
+        route: str | None = None,
+        method: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[RouteMetrics]:
+        return await asyncio.to_thread(
+            self.get_route_metrics, route, method, time_range, bucket, tz
+        )
+
+    async def aget_operation_metrics(
+        self,
+        operation: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[OperationMetrics]:
+        return await asyncio.to_thread(
+            self.get_operation_metrics, operation, time_range, bucket, tz
+        )
