@@ -90,6 +90,7 @@ class DatabaseMetricsStorage(AsyncReads):
             retry_max=retry_max,
         )
         self._aggregator.on_register = self._flusher.ensure_started
+        self._closed = False
         _STORAGES.add(self)
 
     # Recording -------------------------------------------------------------------------------
@@ -103,6 +104,8 @@ class DatabaseMetricsStorage(AsyncReads):
         at: datetime | None = None,
     ) -> None:
         self._aggregator.record_route(route, method, success, duration_ms, at)
+        if self._closed:
+            _STORAGES.add(self)
 
     def record_operation_metric(
         self,
@@ -112,6 +115,8 @@ class DatabaseMetricsStorage(AsyncReads):
         at: datetime | None = None,
     ) -> None:
         self._aggregator.record_operation(operation, success, duration_ms, at)
+        if self._closed:
+            _STORAGES.add(self)
 
     @property
     def overflowed_events(self) -> int:
@@ -194,7 +199,9 @@ class DatabaseMetricsStorage(AsyncReads):
         (default ``shutdown_timeout``); closes the pool if this storage opened it."""
         if timeout is None:
             timeout = self.shutdown_timeout
+        self._closed = True
         self._flusher.close(timeout)
+        # A record after this puts the storage back with those interpreter exit delivers.
         _STORAGES.discard(self)
         if self._owns_pool:
             with self._pool_lock:

@@ -158,6 +158,25 @@ def test_totals_add_up_across_process_restarts(db: Database, tmp_path: Path) -> 
     assert operation_totals(db.dsn) == {"restart": (10000, 0, 5000.0)}
 
 
+_AFTER_CLOSE = """
+    import sys
+    from pgmetrics import DatabaseMetricsStorage
+
+    storage = DatabaseMetricsStorage(sys.argv[1], batch_interval=3600)
+    storage.record_route_metric("/before-close", "GET", True, 1.0)
+    storage.close()
+    # Accepted after close(): delivered when the interpreter exits.
+    storage.record_route_metric("/after-close", "GET", True, 2.0)
+    storage.record_operation_metric("after-close", False, 3.0)
+"""
+
+
+def test_records_after_close_are_delivered_at_exit(db: Database, tmp_path: Path) -> None:
+    run_script(tmp_path, "after_close", _AFTER_CLOSE, db.dsn)
+    assert route_totals(db.dsn) == {"/before-close": (1, 0, 1.0), "/after-close": (1, 0, 2.0)}
+    assert operation_totals(db.dsn) == {"after-close": (1, 1, 3.0)}
+
+
 _FORK = """
     import os, sys
     from pgmetrics import DatabaseMetricsStorage
