@@ -111,14 +111,27 @@ class LocalCluster:
                 f"{args[0]} failed: {exc.stderr.strip() or exc.stdout.strip()}"
             ) from exc
 
-    def create(self) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix="pgmetrics-"))
+    def _prepare(self, prefix: str) -> Path:
+        """The cluster's directory, port and socket directory, owned by the server's user."""
+        self.base = Path(tempfile.mkdtemp(prefix=prefix))
         self.port = _free_port()
         sockets = self.base / "run"
         sockets.mkdir()
         if self._owner is not None:
             for path in (self.base, sockets):
                 os.chown(path, self._owner.pw_uid, self._owner.pw_gid)
+        return sockets
+
+    def _configure(self, sockets: Path) -> None:
+        settings = {**self._settings, "port": str(self.port)}
+        settings["unix_socket_directories"] = f"'{sockets}'"
+        conf = "".join(f"{name} = {value}\n" for name, value in settings.items())
+        # Appended: the last setting of a name wins, over initdb's or a base backup's.
+        with (self.datadir / "postgresql.conf").open("a", encoding="utf-8") as handle:
+            handle.write(conf)
+
+    def create(self) -> None:
+        sockets = self._prepare("pgmetrics-")
         self._run(
             "initdb",
             "-D",
@@ -132,11 +145,27 @@ class LocalCluster:
             "--locale=C",
             "--no-sync",
         )
-        settings = {**self._settings, "port": str(self.port)}
-        settings["unix_socket_directories"] = f"'{sockets}'"
-        conf = "".join(f"{name} = {value}\n" for name, value in settings.items())
-        with (self.datadir / "postgresql.conf").open("a", encoding="utf-8") as handle:
-            handle.write(conf)
+        self._configure(sockets)
+
+    def create_standby(self) -> LocalCluster:
+        """A new cluster streaming from this one (hot standby), created but not started."""
+        standby = LocalCluster(settings={"hot_standby": "on"})
+        sockets = standby._prepare("pgmetrics-standby-")
+        standby._run(
+            "pg_basebackup",
+            "-D",
+            str(standby.datadir),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "--write-recovery-conf",
+            "--checkpoint=fast",
+        )
+        standby._configure(sockets)
+        return standby
 
     def start(self) -> None:
         if self.base is None:

@@ -100,3 +100,22 @@ def test_pg_cron_fires_the_job(cron_cluster: LocalCluster) -> None:
         assert daily == (2,)
         runs = conn.execute("SELECT count(*) FROM pgmetrics.retention_runs").fetchone()
         assert runs == (1,)
+
+
+@pytest.mark.slow
+def test_a_hot_standby_does_nothing(cluster: LocalCluster, db: Database) -> None:
+    with db.connect() as conn:
+        conn.execute(
+            "SELECT pgmetrics.record_route_metric("
+            "'/old', 'GET', true, 1, now() - interval '200 days')"
+        )
+    with cluster.create_standby() as standby:
+        standby.wait_ready()
+        with psycopg.connect(standby.dsn(db.name), autocommit=True) as conn:
+            deadline = time.monotonic() + 30
+            while conn.execute("SELECT count(*) FROM pgmetrics.route_metrics").fetchone() != (1,):
+                assert time.monotonic() < deadline, "the standby did not replay the row"
+                time.sleep(0.2)
+            row = conn.execute("SELECT pgmetrics.run_retention()").fetchone()
+            assert row == ({"skipped": "hot standby: retention runs on the primary"},)
+            assert conn.execute("SELECT count(*) FROM pgmetrics.route_metrics").fetchone() == (1,)
