@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "hot_key": [],
     "histogram": [],
     "summaries": ["--append", "bench/RESULTS.md"],
+    "ingest": [],
     "retention": [],
 }
 
