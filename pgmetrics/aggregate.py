@@ -198,7 +198,7 @@ class Aggregator:
     def record_route(
         self, route: str, method: str, success: bool, duration_ms: float, at: datetime | None
     ) -> None:
-        if method not in METHODS:
+        if type(method) is not str or method not in METHODS:
             method = check_method(method)
         if type(route) is not str:
             check_name("route", route)
