@@ -301,6 +301,13 @@ def test_from_env_database_builds_without_connecting() -> None:
         ({"OBSERVABILITY_METRICS_MAX_KEYS": "0"}, "OBSERVABILITY_METRICS_MAX_KEYS"),
         ({SHUTDOWN: "-1"}, SHUTDOWN),
         ({SHUTDOWN: "nan"}, SHUTDOWN),
+        ({"OBSERVABILITY_METRICS_MAX_KEYS": "9" * 400}, "OBSERVABILITY_METRICS_MAX_KEYS"),
+        (
+            {"OBSERVABILITY_METRICS_BATCH_INTERVAL": "9" * 400},
+            "OBSERVABILITY_METRICS_BATCH_INTERVAL",
+        ),
+        ({"OBSERVABILITY_METRICS_BATCH_INTERVAL": "1" + "0" * 20}, "BATCH_INTERVAL"),
+        ({SHUTDOWN: "1e300"}, SHUTDOWN),
     ],
 )
 def test_from_env_errors_name_the_variable(environ: dict[str, str], variable: str) -> None:
