@@ -67,7 +67,13 @@ def check_method(value: object) -> str:
 def check_duration(value: object) -> float:
     """``value`` as a float when it is a finite number >= 0, else ValueError."""
     if type(value) is int and value >= 0:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(
+                "duration_ms must be a finite number >= 0, "
+                f"got an integer of {value.bit_length()} bits"
+            ) from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
         raise ValueError(f"duration_ms must be a number, got {type(value).__name__}")
     try:

@@ -57,6 +57,7 @@ def module_storage() -> Iterator[MemoryMetricsStorage]:
         (("/a", "GET", True, math.inf), "duration_ms must be a finite number >= 0"),
         (("/a", "GET", True, -0.5), "duration_ms must be a finite number >= 0"),
         (("/a", "GET", True, -1), "duration_ms must be a finite number >= 0"),
+        (("/a", "GET", True, 10**400), "duration_ms must be a finite number >= 0"),
         (("/a", "GET", True, "12"), "duration_ms must be a number"),
         (("/a", "GET", True, True), "duration_ms must be a number"),
         (("/a", "GET", True, None), "duration_ms must be a number"),
