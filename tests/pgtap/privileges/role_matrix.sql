@@ -163,7 +163,7 @@ SELECT throws_ok($$SELECT * FROM pgmetrics.route_metrics$$, '42501', NULL, 'writ
 SELECT throws_ok($$INSERT INTO pgmetrics.ingested_batches DEFAULT VALUES$$, '42501', NULL,
     'writer: INSERT into a table is denied');
 SELECT throws_ok($$TRUNCATE pgmetrics.settings$$, '42501', NULL, 'writer: TRUNCATE of a table is denied');
-SELECT throws_ok($$SELECT pgmetrics._check_name('route', 'x')$$, '42501', NULL, 'writer: a private helper is denied');
+SELECT throws_ok($$SELECT pgmetrics._check_name('route', 'x')$$, '42501', NULL, 'writer: a private function is denied');
 SELECT throws_ok($$CREATE TABLE pgmetrics.intruder (x int)$$, '42501', NULL,
     'writer: CREATE in the schema is denied');
 RESET ROLE;
