@@ -67,7 +67,13 @@ def check_method(value: object) -> str:
 def check_duration(value: object) -> float:
     """``value`` as a float when it is a finite number >= 0, else ValueError."""
     if type(value) is int and value >= 0:
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(
+                "duration_ms must be a finite number >= 0, "
+                f"got an integer of {value.bit_length()} bits"
+            ) from None
     if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
         raise ValueError(f"duration_ms must be a number, got {type(value).__name__}")
     try:
@@ -198,7 +204,7 @@ class Aggregator:
     def record_route(
         self, route: str, method: str, success: bool, duration_ms: float, at: datetime | None
     ) -> None:
-        if method not in METHODS:
+        if type(method) is not str or method not in METHODS:
             method = check_method(method)
         if type(route) is not str:
             check_name("route", route)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 StorageKind = Literal["memory", "database"]
+# The longest wait threading accepts: a longer interval or timeout would fail in the flusher.
+_MAX_SECONDS = threading.TIMEOUT_MAX
 
 
 def database_url(environ: Mapping[str, str] | None = None) -> str | None:
@@ -36,9 +39,11 @@ def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool)
         value = float(int(raw)) if integer else float(raw)
     except ValueError:
         kind = "an integer" if integer else "a number"
-        raise ValueError(f"{name} must be {kind}, got {raw!r}") from None
+        raise ValueError(f"{name} must be {kind}, got {raw[:64]!r}") from None
+    except OverflowError:  # an integer too large for a float
+        raise ValueError(f"{name} must be a finite number, got {raw[:64]!r}") from None
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {raw!r}")
+        raise ValueError(f"{name} must be a finite number, got {raw[:64]!r}")
     return value
 
 
@@ -59,15 +64,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "OBSERVABILITY_METRICS_STORAGE is database"
         )
     interval = _number(env, "OBSERVABILITY_METRICS_BATCH_INTERVAL", 5000, integer=True)
-    if interval <= 0:
-        raise ValueError(f"OBSERVABILITY_METRICS_BATCH_INTERVAL must be > 0 ms, got {interval:g}")
+    if not 0 < interval <= _MAX_SECONDS * 1000:
+        raise ValueError(
+            f"OBSERVABILITY_METRICS_BATCH_INTERVAL must be > 0 and <= {_MAX_SECONDS * 1000:g} ms, "
+            f"got {interval:g}"
+        )
     max_keys = _number(env, "OBSERVABILITY_METRICS_MAX_KEYS", 10_000, integer=True)
     if max_keys < 1:
         raise ValueError(f"OBSERVABILITY_METRICS_MAX_KEYS must be >= 1, got {max_keys:g}")
     shutdown = _number(env, "OBSERVABILITY_METRICS_SHUTDOWN_TIMEOUT", 10.0, integer=False)
-    if shutdown < 0:
+    if not 0 <= shutdown <= _MAX_SECONDS:
         raise ValueError(
-            f"OBSERVABILITY_METRICS_SHUTDOWN_TIMEOUT must be >= 0 seconds, got {shutdown:g}"
+            f"OBSERVABILITY_METRICS_SHUTDOWN_TIMEOUT must be >= 0 and <= {_MAX_SECONDS:g} "
+            f"seconds, got {shutdown:g}"
         )
     return Settings(
         storage="database" if storage == "database" else "memory",

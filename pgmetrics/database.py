@@ -130,8 +130,14 @@ class DatabaseMetricsStorage(AsyncReads):
 
     @property
     def rejected_batches(self) -> int:
-        """Batches the database refused as invalid (logged); 0 unless something is very wrong."""
+        """Batches (and parts of batches) the database refused as invalid, each logged: a
+        refused batch is split until the cells at fault are alone; 0 unless something is wrong."""
         return self._flusher.rejected_batches
+
+    @property
+    def dropped_cells(self) -> int:
+        """Cells dropped because the database refused them alone (each logged with its key)."""
+        return self._flusher.dropped_cells
 
     # Delivery --------------------------------------------------------------------------------
 
@@ -173,7 +179,7 @@ class DatabaseMetricsStorage(AsyncReads):
             if isinstance(error, BatchRejectedError) and reached:
                 # A data error, not a fault: the message says all, a traceback would not help.
                 logger.error(  # noqa: TRY400
-                    "pgmetrics: batch %s rejected by the database and dropped (%d route and "
+                    "pgmetrics: batch %s rejected by the database (%d route and "
                     "%d operation cells): %s",
                     batch.batch_id,
                     len(batch.routes),

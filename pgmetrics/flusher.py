@@ -5,6 +5,11 @@ and sends the pending batches in order. A batch that never reached the database 
 could be had) keeps absorbing new cells, so an outage holds one batch, not one per interval. Once a
 send has begun the batch is sealed: its id and content never change again, and it is sent again
 as it is until the database acknowledges it, which ``pgmetrics.ingest_batch`` does exactly once.
+
+A batch the database refuses for its content (a poison batch) wrote nothing, so its cells can be
+sent again in parts: it is split in two halves, each under a new id, sent like any batch, and split
+again while refused, until the cells at fault are alone. Those are dropped, counted and logged; the
+rest is delivered exactly once.
 """
 
 from __future__ import annotations
@@ -43,6 +48,20 @@ class Batch:
 Sender = Callable[[Batch, float], Outcome]
 
 
+def split_batch(batch: Batch) -> list[Batch]:
+    """The two halves of a batch of two cells or more, as new sealed batches; [] for one cell."""
+    routes = list(batch.routes.items())
+    operations = list(batch.operations.items())
+    if len(routes) + len(operations) < 2:
+        return []
+    half = (len(routes) + len(operations)) // 2
+    cut = max(0, half - len(routes))  # where the first half ends among the operations
+    return [
+        Batch(dict(routes[:half]), dict(operations[:cut]), sealed=True),
+        Batch(dict(routes[half:]), dict(operations[cut:]), sealed=True),
+    ]
+
+
 class Flusher:
     def __init__(
         self,
@@ -62,6 +81,7 @@ class Flusher:
         self.retry_max = retry_max
         self.closed = False
         self.rejected_batches = 0
+        self.dropped_cells = 0
         self._init_state()
 
     def _init_state(self) -> None:
@@ -132,11 +152,37 @@ class Flusher:
             outcome = self._sender(batch, connect_timeout)
             if outcome is Outcome.REJECTED:
                 self.rejected_batches += 1
-            if outcome in (Outcome.DELIVERED, Outcome.REJECTED):
+                self._isolate(batch)
+                continue
+            if outcome is Outcome.DELIVERED:
                 with self._pending_lock:
                     self._pending.remove(batch)
                 continue
             return False
+
+    def _isolate(self, batch: Batch) -> None:
+        """Replaces a refused batch, which wrote nothing, by its two halves under new ids; a
+        refused batch of one cell is dropped."""
+        parts = split_batch(batch)
+        with self._pending_lock:
+            index = self._pending.index(batch)
+            self._pending[index : index + 1] = parts
+        if parts:
+            logger.warning(
+                "pgmetrics: batch %s split into %s and %s to isolate the refused cells",
+                batch.batch_id,
+                parts[0].batch_id,
+                parts[1].batch_id,
+            )
+            return
+        cells = len(batch.routes) + len(batch.operations)
+        self.dropped_cells += cells
+        logger.error(
+            "pgmetrics: dropped %d cell(s) the database refused: %s (%d dropped so far)",
+            cells,
+            ", ".join(repr(key) for key in [*batch.routes, *batch.operations]),
+            self.dropped_cells,
+        )
 
     def _run(self) -> None:
         failures = 0

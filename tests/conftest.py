@@ -106,10 +106,30 @@ def pgtap_tally() -> PgTapTally:
 
 _TALLY = PgTapTally()
 
+# Inputs tried per fuzz target, reported at the end of the run.
+FUZZ_INPUTS: dict[str, int] = {}
+FUZZ_ACCEPTED: dict[str, int] = {}
+
+
+def count_fuzz_input(target: str, *, accepted: bool | None = None) -> None:
+    """Counts one input of ``target``; ``accepted`` counts one input's outcome."""
+    if accepted is None:
+        FUZZ_INPUTS[target] = FUZZ_INPUTS.get(target, 0) + 1
+    elif accepted:
+        FUZZ_ACCEPTED[target] = FUZZ_ACCEPTED.get(target, 0) + 1
+
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _TALLY.files:
         terminalreporter.write_line(
             f"pgTAP: {_TALLY.files} files, {_TALLY.assertions} assertions, "
             f"{len(_TALLY.failed)} files failed"
+        )
+    if FUZZ_INPUTS:
+        terminalreporter.write_line(
+            f"fuzz: {sum(FUZZ_INPUTS.values())} inputs: "
+            + ", ".join(
+                f"{target} {count} ({FUZZ_ACCEPTED.get(target, 0)} accepted)"
+                for target, count in sorted(FUZZ_INPUTS.items())
+            )
         )

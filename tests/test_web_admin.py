@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from pgmetrics import MemoryMetricsStorage
 from pgmetrics.web import MetricsAdminApp
+from pgmetrics.web.admin import BadRequest, parse_query
 from pgmetrics.web.admin_flask import admin_blueprint
 from tests.servers import asgi_server, wsgi_server
 
@@ -148,3 +149,11 @@ def test_malformed_parameters_answer_400(
     response = client.get(PATH, params=params, headers=AUTH)
     assert response.status_code == 400
     assert named in response.json()["error"]
+
+
+@pytest.mark.parametrize("name", ["route", "operation"])
+def test_a_name_with_a_lone_surrogate_is_a_bad_request(name: str) -> None:
+    # A framework that decodes invalid UTF-8 in a query string with surrogateescape hands
+    # such a value over: it is refused like any other malformed name.
+    with pytest.raises(BadRequest, match=name):
+        parse_query({name: "/users/\udcff"})

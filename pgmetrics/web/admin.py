@@ -49,6 +49,10 @@ def _name(name: str, value: str | None) -> str | None:
         return None
     if not 1 <= len(value) <= 1024 or "\x00" in value:
         raise BadRequest(f"{name} must be 1 to 1024 characters long")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{name} must not contain lone surrogates") from None
     return value
 
 
