@@ -161,6 +161,21 @@ class DatabaseMetricsStorage(AsyncReads):
                 self._pool.open(wait=False)
             return self._pool
 
+    def _drop_owned_pool(self) -> None:
+        """After a failed send, an owned pool is replaced by a new one at the next attempt.
+
+        A pool retries a dead server with doubling delays (1, 2, 4 ... s), so after a long outage
+        its next attempt could come a minute after the database is back, and a process exiting
+        meanwhile would lose what it holds. A new pool connects at once: the flusher's own
+        backoff, capped at retry_max, sets the pace.
+        """
+        if not self._owns_pool:
+            return
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close(timeout=0)
+
     def _send(self, batch: Batch, connect_timeout: float) -> Outcome:
         reached = False
         try:
@@ -190,6 +205,7 @@ class DatabaseMetricsStorage(AsyncReads):
             logger.warning(
                 "pgmetrics: batch %s not delivered, will retry: %s", batch.batch_id, error
             )
+            self._drop_owned_pool()
             return Outcome.UNKNOWN if reached else Outcome.NOT_SENT
         if row is not None and row[0] is False:
             logger.info("pgmetrics: batch %s had been applied already", batch.batch_id)

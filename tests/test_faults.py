@@ -152,3 +152,30 @@ def test_a_million_routes_during_an_outage_keep_memory_flat(
     finally:
         storage.close(timeout=1)
         drop_database(database)
+
+
+@pytest.mark.slow
+def test_delivery_resumes_at_once_after_a_long_outage(own_cluster: LocalCluster) -> None:
+    """A connection pool retries a dead server with growing delays (1, 2, 4, 8, 16 s...): after
+    a long outage its next attempt may come long after the database is back, and a process
+    exiting in between would lose what it held. The storage's own backoff must set the pace."""
+    dsn = own_cluster.dsn("outage")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("TRUNCATE pgmetrics.route_metrics, pgmetrics.operation_metrics")
+    storage = DatabaseMetricsStorage(dsn, batch_interval=0.2, retry_initial=0.2, retry_max=1.0)
+    try:
+        storage.record_route_metric("/before", "GET", True, 1.0)
+        assert storage.flush(timeout=10)
+        own_cluster.stop("immediate")
+        storage.record_route_metric("/during", "GET", True, 1.0)
+        time.sleep(20)  # long enough for the pool's own delays to reach 8 and 16 s
+        own_cluster.start()
+        storage.record_route_metric("/after", "GET", True, 1.0)
+        assert storage.flush(timeout=6), "not delivered within 6 s of the database's return"
+    finally:
+        storage.close(timeout=10)
+    assert route_totals(dsn) == {
+        "/before": (1, 0, 1.0),
+        "/during": (1, 0, 1.0),
+        "/after": (1, 0, 1.0),
+    }
