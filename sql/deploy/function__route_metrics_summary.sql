@@ -89,7 +89,10 @@ BEGIN
     END IF;
 
     IF _route_metrics_summary.bucket = 'day' AND v_daily_start < v_daily_end THEN
-        -- Each of these days is a whole local day and a bucket of its own: its daily row is its summary as it is.
+        /*
+         * Each of these days is a whole local day and a bucket of its own: its daily row is its summary as it is,
+         * plus the events of the day not folded yet (route_events, created by a later change of the plan).
+         */
         RETURN QUERY
         SELECT
             d.period_start, d.route, d.method, d.total_requests, d.successful, d.failed,
@@ -98,10 +101,46 @@ BEGIN
             d.total_duration_ms / d.total_requests::double precision,
             d.min_duration_ms, d.max_duration_ms, NULL::double precision, NULL::double precision,
             NULL::double precision, d.last_request_at
-        FROM pgmetrics.route_metrics_daily AS d
-        WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
-            AND (_route_metrics_summary.route IS NULL OR d.route = _route_metrics_summary.route)
-            AND (v_method IS NULL OR d.method = v_method);
+        FROM (
+            SELECT
+                COALESCE(t.period_start, p.period_start) AS period_start,
+                COALESCE(t.route, p.route) AS route,
+                COALESCE(t.method, p.method) AS method,
+                COALESCE(t.total_requests, 0) + COALESCE(p.total_requests, 0) AS total_requests,
+                COALESCE(t.successful, 0) + COALESCE(p.successful, 0) AS successful,
+                COALESCE(t.failed, 0) + COALESCE(p.failed, 0) AS failed,
+                COALESCE(t.total_duration_ms, 0) + COALESCE(p.total_duration_ms, 0) AS total_duration_ms,
+                LEAST(t.min_duration_ms, p.min_duration_ms) AS min_duration_ms,
+                GREATEST(t.max_duration_ms, p.max_duration_ms) AS max_duration_ms,
+                GREATEST(t.last_request_at, p.last_request_at) AS last_request_at
+            FROM (
+                SELECT
+                    x.period_start, x.route, x.method, x.total_requests, x.successful, x.failed,
+                    x.total_duration_ms, x.min_duration_ms, x.max_duration_ms, x.last_request_at
+                FROM pgmetrics.route_metrics_daily AS x
+                WHERE x.period_start >= v_daily_start AND x.period_start < v_daily_end
+                    AND (_route_metrics_summary.route IS NULL OR x.route = _route_metrics_summary.route)
+                    AND (v_method IS NULL OR x.method = v_method)
+            ) AS t
+            FULL JOIN (
+                SELECT
+                    pg_catalog.date_trunc('day', e.period_start, 'UTC') AS period_start,
+                    e.route,
+                    e.method,
+                    pg_catalog.count(*) AS total_requests,
+                    pg_catalog.count(*) FILTER (WHERE e.success) AS successful,
+                    pg_catalog.count(*) FILTER (WHERE NOT e.success) AS failed,
+                    pg_catalog.sum(e.duration_ms) AS total_duration_ms,
+                    pg_catalog.min(e.duration_ms) AS min_duration_ms,
+                    pg_catalog.max(e.duration_ms) AS max_duration_ms,
+                    pg_catalog.max(e.at) AS last_request_at
+                FROM pgmetrics.route_events AS e
+                WHERE e.period_start >= v_daily_start AND e.period_start < v_daily_end
+                    AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
+                    AND (v_method IS NULL OR e.method = v_method)
+                GROUP BY 1, 2, 3
+            ) AS p ON p.route = t.route AND p.method = t.method AND p.period_start = t.period_start
+        ) AS d;
         v_daily_direct := TRUE;
     END IF;
 
@@ -154,6 +193,18 @@ BEGIN
                 AND (_route_metrics_summary.route IS NULL OR d.route = _route_metrics_summary.route)
                 AND (v_method IS NULL OR d.method = v_method)
             UNION ALL
+            -- Events not folded yet, in their UTC hours (those of days returned directly are counted there).
+            SELECT
+                e.route, e.method, e.period_start, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE e.success),
+                pg_catalog.count(*) FILTER (WHERE NOT e.success), pg_catalog.sum(e.duration_ms),
+                pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms), pg_catalog.max(e.at)
+            FROM pgmetrics.route_events AS e
+            WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
+                AND NOT (v_daily_direct AND e.period_start >= v_daily_start AND e.period_start < v_daily_end)
+                AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
+                AND (v_method IS NULL OR e.method = v_method)
+            GROUP BY e.route, e.method, e.period_start
+            UNION ALL
             /*
              * Expired detail is placed at UTC noon, so it counts in the local day of the same date for any offset
              * within 12 hours. Its minimum, maximum and last time are known only for the whole day: the day's are
@@ -191,7 +242,8 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics._route_metrics_summary(timestamptz, timestamptz, text, text, text, text) IS
-'Body of route_metrics_summary (same arguments, defaults applied by it), returning its rows unordered as records. '
+'Body of route_metrics_summary (same arguments, defaults applied by it), returning its rows unordered as records: '
+'the hourly and daily tiers plus the events of route_events not folded yet. '
 'Raises 22004 and 22023 as route_metrics_summary does.';
 
 REVOKE ALL ON FUNCTION pgmetrics._route_metrics_summary(timestamptz, timestamptz, text, text, text, text) FROM public;
