@@ -41,6 +41,10 @@ DECLARE
     v_rest_end timestamptz;
     -- Whether the daily rows were returned as they are, without aggregation.
     v_daily_direct boolean := FALSE;
+    -- The UTC days among [v_daily_start, v_daily_end) holding pending events (operation_events, created by a later
+    -- change of the plan): their daily rows are added to those events, not returned as they are.
+    v_pending_start timestamptz;
+    v_pending_end timestamptz;
 BEGIN
     PERFORM pgmetrics._check_summary_range(
         _operation_metrics_summary.start, _operation_metrics_summary."end", _operation_metrics_summary.bucket,
@@ -83,10 +87,17 @@ BEGIN
     END IF;
 
     IF _operation_metrics_summary.bucket = 'day' AND v_daily_start < v_daily_end THEN
-        /*
-         * Each of these days is a whole local day and a bucket of its own: its daily row is its summary as it is,
-         * plus the events of the day not folded yet (operation_events, created by a later change of the plan).
-         */
+        SELECT
+            pg_catalog.date_trunc('day', pg_catalog.min(e.period_start), 'UTC'),
+            pg_catalog.date_trunc('day', pg_catalog.max(e.period_start), 'UTC') + INTERVAL '24 hours'
+        INTO v_pending_start, v_pending_end
+        FROM pgmetrics.operation_events AS e
+        WHERE e.period_start >= v_daily_start AND e.period_start < v_daily_end
+            AND (_operation_metrics_summary.operation IS NULL OR e.operation = _operation_metrics_summary.operation);
+        v_pending_start := COALESCE(v_pending_start, v_daily_end);
+        v_pending_end := COALESCE(v_pending_end, v_daily_end);
+        -- Each of these days is a whole local day and a bucket of its own: its daily row is its summary as it is,
+        -- unless the day has pending events.
         RETURN QUERY
         SELECT
             d.period_start, d.operation, d.total_executions, d.successful, d.failed,
@@ -95,42 +106,10 @@ BEGIN
             d.total_duration_ms / d.total_executions::double precision,
             d.min_duration_ms, d.max_duration_ms, NULL::double precision, NULL::double precision,
             NULL::double precision, d.last_execution_at
-        FROM (
-            SELECT
-                COALESCE(t.period_start, p.period_start) AS period_start,
-                COALESCE(t.operation, p.operation) AS operation,
-                COALESCE(t.total_executions, 0) + COALESCE(p.total_executions, 0) AS total_executions,
-                COALESCE(t.successful, 0) + COALESCE(p.successful, 0) AS successful,
-                COALESCE(t.failed, 0) + COALESCE(p.failed, 0) AS failed,
-                COALESCE(t.total_duration_ms, 0) + COALESCE(p.total_duration_ms, 0) AS total_duration_ms,
-                LEAST(t.min_duration_ms, p.min_duration_ms) AS min_duration_ms,
-                GREATEST(t.max_duration_ms, p.max_duration_ms) AS max_duration_ms,
-                GREATEST(t.last_execution_at, p.last_execution_at) AS last_execution_at
-            FROM (
-                SELECT
-                    x.period_start, x.operation, x.total_executions, x.successful, x.failed,
-                    x.total_duration_ms, x.min_duration_ms, x.max_duration_ms, x.last_execution_at
-                FROM pgmetrics.operation_metrics_daily AS x
-                WHERE x.period_start >= v_daily_start AND x.period_start < v_daily_end
-                    AND (_operation_metrics_summary.operation IS NULL OR x.operation = _operation_metrics_summary.operation)
-            ) AS t
-            FULL JOIN (
-                SELECT
-                    pg_catalog.date_trunc('day', e.period_start, 'UTC') AS period_start,
-                    e.operation,
-                    pg_catalog.count(*) AS total_executions,
-                    pg_catalog.count(*) FILTER (WHERE e.success) AS successful,
-                    pg_catalog.count(*) FILTER (WHERE NOT e.success) AS failed,
-                    pg_catalog.sum(e.duration_ms) AS total_duration_ms,
-                    pg_catalog.min(e.duration_ms) AS min_duration_ms,
-                    pg_catalog.max(e.duration_ms) AS max_duration_ms,
-                    pg_catalog.max(e.at) AS last_execution_at
-                FROM pgmetrics.operation_events AS e
-                WHERE e.period_start >= v_daily_start AND e.period_start < v_daily_end
-                    AND (_operation_metrics_summary.operation IS NULL OR e.operation = _operation_metrics_summary.operation)
-                GROUP BY 1, 2
-            ) AS p ON p.operation = t.operation AND p.period_start = t.period_start
-        ) AS d;
+        FROM pgmetrics.operation_metrics_daily AS d
+        WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
+            AND NOT (d.period_start >= v_pending_start AND d.period_start < v_pending_end)
+            AND (_operation_metrics_summary.operation IS NULL OR d.operation = _operation_metrics_summary.operation);
         v_daily_direct := TRUE;
     END IF;
 
@@ -178,17 +157,17 @@ BEGIN
                 d.operation, d.period_start, d.total_executions, d.successful, d.failed,
                 d.total_duration_ms, d.min_duration_ms, d.max_duration_ms, d.last_execution_at
             FROM pgmetrics.operation_metrics_daily AS d
-            WHERE NOT v_daily_direct AND d.period_start >= v_daily_start AND d.period_start < v_daily_end
+            WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
+                AND (NOT v_daily_direct OR (d.period_start >= v_pending_start AND d.period_start < v_pending_end))
                 AND (_operation_metrics_summary.operation IS NULL OR d.operation = _operation_metrics_summary.operation)
             UNION ALL
-            -- Events not folded yet, in their UTC hours (those of days returned directly are counted there).
+            -- Events not folded yet, in their UTC hours.
             SELECT
                 e.operation, e.period_start, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE e.success),
                 pg_catalog.count(*) FILTER (WHERE NOT e.success), pg_catalog.sum(e.duration_ms),
                 pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms), pg_catalog.max(e.at)
             FROM pgmetrics.operation_events AS e
             WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
-                AND NOT (v_daily_direct AND e.period_start >= v_daily_start AND e.period_start < v_daily_end)
                 AND (_operation_metrics_summary.operation IS NULL OR e.operation = _operation_metrics_summary.operation)
             GROUP BY e.operation, e.period_start
             UNION ALL

@@ -44,6 +44,10 @@ DECLARE
     v_rest_end timestamptz;
     -- Whether the daily rows were returned as they are, without aggregation.
     v_daily_direct boolean := FALSE;
+    -- The UTC days among [v_daily_start, v_daily_end) holding pending events (route_events, created by a later
+    -- change of the plan): their daily rows are added to those events, not returned as they are.
+    v_pending_start timestamptz;
+    v_pending_end timestamptz;
 BEGIN
     PERFORM pgmetrics._check_summary_range(
         _route_metrics_summary.start, _route_metrics_summary."end", _route_metrics_summary.bucket,
@@ -89,10 +93,18 @@ BEGIN
     END IF;
 
     IF _route_metrics_summary.bucket = 'day' AND v_daily_start < v_daily_end THEN
-        /*
-         * Each of these days is a whole local day and a bucket of its own: its daily row is its summary as it is,
-         * plus the events of the day not folded yet (route_events, created by a later change of the plan).
-         */
+        SELECT
+            pg_catalog.date_trunc('day', pg_catalog.min(e.period_start), 'UTC'),
+            pg_catalog.date_trunc('day', pg_catalog.max(e.period_start), 'UTC') + INTERVAL '24 hours'
+        INTO v_pending_start, v_pending_end
+        FROM pgmetrics.route_events AS e
+        WHERE e.period_start >= v_daily_start AND e.period_start < v_daily_end
+            AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
+            AND (v_method IS NULL OR e.method = v_method);
+        v_pending_start := COALESCE(v_pending_start, v_daily_end);
+        v_pending_end := COALESCE(v_pending_end, v_daily_end);
+        -- Each of these days is a whole local day and a bucket of its own: its daily row is its summary as it is,
+        -- unless the day has pending events.
         RETURN QUERY
         SELECT
             d.period_start, d.route, d.method, d.total_requests, d.successful, d.failed,
@@ -101,46 +113,11 @@ BEGIN
             d.total_duration_ms / d.total_requests::double precision,
             d.min_duration_ms, d.max_duration_ms, NULL::double precision, NULL::double precision,
             NULL::double precision, d.last_request_at
-        FROM (
-            SELECT
-                COALESCE(t.period_start, p.period_start) AS period_start,
-                COALESCE(t.route, p.route) AS route,
-                COALESCE(t.method, p.method) AS method,
-                COALESCE(t.total_requests, 0) + COALESCE(p.total_requests, 0) AS total_requests,
-                COALESCE(t.successful, 0) + COALESCE(p.successful, 0) AS successful,
-                COALESCE(t.failed, 0) + COALESCE(p.failed, 0) AS failed,
-                COALESCE(t.total_duration_ms, 0) + COALESCE(p.total_duration_ms, 0) AS total_duration_ms,
-                LEAST(t.min_duration_ms, p.min_duration_ms) AS min_duration_ms,
-                GREATEST(t.max_duration_ms, p.max_duration_ms) AS max_duration_ms,
-                GREATEST(t.last_request_at, p.last_request_at) AS last_request_at
-            FROM (
-                SELECT
-                    x.period_start, x.route, x.method, x.total_requests, x.successful, x.failed,
-                    x.total_duration_ms, x.min_duration_ms, x.max_duration_ms, x.last_request_at
-                FROM pgmetrics.route_metrics_daily AS x
-                WHERE x.period_start >= v_daily_start AND x.period_start < v_daily_end
-                    AND (_route_metrics_summary.route IS NULL OR x.route = _route_metrics_summary.route)
-                    AND (v_method IS NULL OR x.method = v_method)
-            ) AS t
-            FULL JOIN (
-                SELECT
-                    pg_catalog.date_trunc('day', e.period_start, 'UTC') AS period_start,
-                    e.route,
-                    e.method,
-                    pg_catalog.count(*) AS total_requests,
-                    pg_catalog.count(*) FILTER (WHERE e.success) AS successful,
-                    pg_catalog.count(*) FILTER (WHERE NOT e.success) AS failed,
-                    pg_catalog.sum(e.duration_ms) AS total_duration_ms,
-                    pg_catalog.min(e.duration_ms) AS min_duration_ms,
-                    pg_catalog.max(e.duration_ms) AS max_duration_ms,
-                    pg_catalog.max(e.at) AS last_request_at
-                FROM pgmetrics.route_events AS e
-                WHERE e.period_start >= v_daily_start AND e.period_start < v_daily_end
-                    AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
-                    AND (v_method IS NULL OR e.method = v_method)
-                GROUP BY 1, 2, 3
-            ) AS p ON p.route = t.route AND p.method = t.method AND p.period_start = t.period_start
-        ) AS d;
+        FROM pgmetrics.route_metrics_daily AS d
+        WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
+            AND NOT (d.period_start >= v_pending_start AND d.period_start < v_pending_end)
+            AND (_route_metrics_summary.route IS NULL OR d.route = _route_metrics_summary.route)
+            AND (v_method IS NULL OR d.method = v_method);
         v_daily_direct := TRUE;
     END IF;
 
@@ -189,18 +166,18 @@ BEGIN
                 d.route, d.method, d.period_start, d.total_requests, d.successful, d.failed,
                 d.total_duration_ms, d.min_duration_ms, d.max_duration_ms, d.last_request_at
             FROM pgmetrics.route_metrics_daily AS d
-            WHERE NOT v_daily_direct AND d.period_start >= v_daily_start AND d.period_start < v_daily_end
+            WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
+                AND (NOT v_daily_direct OR (d.period_start >= v_pending_start AND d.period_start < v_pending_end))
                 AND (_route_metrics_summary.route IS NULL OR d.route = _route_metrics_summary.route)
                 AND (v_method IS NULL OR d.method = v_method)
             UNION ALL
-            -- Events not folded yet, in their UTC hours (those of days returned directly are counted there).
+            -- Events not folded yet, in their UTC hours.
             SELECT
                 e.route, e.method, e.period_start, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE e.success),
                 pg_catalog.count(*) FILTER (WHERE NOT e.success), pg_catalog.sum(e.duration_ms),
                 pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms), pg_catalog.max(e.at)
             FROM pgmetrics.route_events AS e
             WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
-                AND NOT (v_daily_direct AND e.period_start >= v_daily_start AND e.period_start < v_daily_end)
                 AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
                 AND (v_method IS NULL OR e.method = v_method)
             GROUP BY e.route, e.method, e.period_start
@@ -242,8 +219,8 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics._route_metrics_summary(timestamptz, timestamptz, text, text, text, text) IS
-'Body of route_metrics_summary (same arguments, defaults applied by it), returning its rows unordered as records: '
-'the hourly and daily tiers plus the events of route_events not folded yet. '
+'Body of route_metrics_summary (same arguments, defaults applied by it), returning its rows unordered as '
+'records: the hourly and daily tiers plus the events of route_events not folded yet. '
 'Raises 22004 and 22023 as route_metrics_summary does.';
 
 REVOKE ALL ON FUNCTION pgmetrics._route_metrics_summary(timestamptz, timestamptz, text, text, text, text) FROM public;
