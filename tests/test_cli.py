@@ -73,6 +73,15 @@ def test_status(recorded: Database, capsys: pytest.CaptureFixture[str]) -> None:
     assert "pg_cron: not installed" in out
     assert main(["status", "--format", "json"]) == 0
     status = json.loads(capsys.readouterr().out)
+    # The direct calls are pending events until a fold moves them into the tiers.
+    assert status["tiers"]["route_events"] == 4
+    assert status["tiers"]["operation_events"] == 1
+    assert status["tiers"]["route_metrics"] == 0
+    with recorded.connect() as conn:
+        conn.execute("SELECT pgmetrics.fold_events()")
+    assert main(["status", "--format", "json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["tiers"]["route_events"] == 0
     assert status["tiers"]["route_metrics"] == 2
     assert status["tiers"]["route_metrics_daily"] == 2
 

@@ -33,12 +33,14 @@ def test_scheduling_without_pg_cron_explains(db: Database) -> None:
         for call in (
             "SELECT pgmetrics.schedule_retention()",
             "SELECT pgmetrics.unschedule_retention()",
+            "SELECT pgmetrics.schedule_fold()",
+            "SELECT pgmetrics.unschedule_fold()",
         ):
             with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState) as caught:
                 conn.execute(call)
             assert "pg_cron is not installed" in str(caught.value)
             assert caught.value.diag.message_hint is not None
-            assert "run_retention()" in caught.value.diag.message_hint or "scheduler" in (
+            assert "pgmetrics." in caught.value.diag.message_hint or "scheduler" in (
                 caught.value.diag.message_hint
             )
 
@@ -66,6 +68,20 @@ def test_scheduling_is_idempotent(cron_cluster: LocalCluster) -> None:
         assert jobs == [("5 4 * * *", "SELECT pgmetrics.run_retention()")]
         assert conn.execute("SELECT pgmetrics.unschedule_retention()").fetchone() == (True,)
         assert conn.execute("SELECT pgmetrics.unschedule_retention()").fetchone() == (False,)
+        assert conn.execute("SELECT count(*) FROM cron.job").fetchone() == (0,)
+
+
+def test_fold_scheduling_is_idempotent(cron_cluster: LocalCluster) -> None:
+    with psycopg.connect(cron_cluster.dsn("metrics"), autocommit=True) as conn:
+        first = conn.execute("SELECT pgmetrics.schedule_fold()").fetchone()
+        second = conn.execute("SELECT pgmetrics.schedule_fold()").fetchone()
+        assert first == second
+        jobs = conn.execute(
+            "SELECT schedule, command FROM cron.job WHERE jobname = 'pgmetrics_fold'"
+        ).fetchall()
+        assert jobs == [("* * * * *", "SELECT pgmetrics.fold_events()")]
+        assert conn.execute("SELECT pgmetrics.unschedule_fold()").fetchone() == (True,)
+        assert conn.execute("SELECT pgmetrics.unschedule_fold()").fetchone() == (False,)
         assert conn.execute("SELECT count(*) FROM cron.job").fetchone() == (0,)
 
 

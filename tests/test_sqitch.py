@@ -31,6 +31,7 @@ def test_deploy_verify_revert_deploy(empty_db: Database) -> None:
     sqitch("verify", empty_db.dsn)
     with empty_db.connect() as conn:
         conn.execute("SELECT pgmetrics.record_route_metric('/after/redeploy', 'GET', true, 1)")
+        conn.execute("SELECT pgmetrics.fold_events()")
         row = conn.execute("SELECT total_requests FROM pgmetrics.route_metrics").fetchone()
     assert row == (1,)
 

@@ -28,10 +28,12 @@ def app_role(db: Database) -> Iterator[str]:
 
 
 def _stored(db: Database) -> list[tuple[object, ...]]:
+    """What a summary reads right after the call: the call is a pending event until a fold."""
     with db.connect() as conn:
         return conn.execute(
             "SELECT route, method, total_requests, successful, total_duration_ms, "
-            "period_start = date_trunc('hour', now(), 'UTC') FROM pgmetrics.route_metrics"
+            "bucket_start = date_trunc('hour', now(), 'UTC') FROM pgmetrics.route_metrics_summary("
+            "now() - interval '1 day', now() + interval '1 day')"
         ).fetchall()
 
 
@@ -84,6 +86,8 @@ def test_application_role_cannot_read_or_change_tables(db: Database, app_role: s
             "UPDATE pgmetrics.operation_metrics SET failed = 0",
             "DELETE FROM pgmetrics.route_metrics",
             "INSERT INTO pgmetrics.route_metrics (route) VALUES ('/x')",
+            "SELECT * FROM pgmetrics.operation_events",
+            "DELETE FROM pgmetrics.route_events",
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(statement)

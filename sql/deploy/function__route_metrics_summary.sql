@@ -44,6 +44,10 @@ DECLARE
     v_rest_end timestamptz;
     -- Whether the daily rows were returned as they are, without aggregation.
     v_daily_direct boolean := FALSE;
+    -- The UTC days among [v_daily_start, v_daily_end) holding pending events (route_events, created by a later
+    -- change of the plan): their daily rows are added to those events, not returned as they are.
+    v_pending_start timestamptz;
+    v_pending_end timestamptz;
 BEGIN
     PERFORM pgmetrics._check_summary_range(
         _route_metrics_summary.start, _route_metrics_summary."end", _route_metrics_summary.bucket,
@@ -89,7 +93,18 @@ BEGIN
     END IF;
 
     IF _route_metrics_summary.bucket = 'day' AND v_daily_start < v_daily_end THEN
-        -- Each of these days is a whole local day and a bucket of its own: its daily row is its summary as it is.
+        SELECT
+            pg_catalog.date_trunc('day', pg_catalog.min(e.period_start), 'UTC'),
+            pg_catalog.date_trunc('day', pg_catalog.max(e.period_start), 'UTC') + INTERVAL '24 hours'
+        INTO v_pending_start, v_pending_end
+        FROM pgmetrics.route_events AS e
+        WHERE e.period_start >= v_daily_start AND e.period_start < v_daily_end
+            AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
+            AND (v_method IS NULL OR e.method = v_method);
+        v_pending_start := COALESCE(v_pending_start, v_daily_end);
+        v_pending_end := COALESCE(v_pending_end, v_daily_end);
+        -- Each of these days is a whole local day and a bucket of its own: its daily row is its summary as it is,
+        -- unless the day has pending events.
         RETURN QUERY
         SELECT
             d.period_start, d.route, d.method, d.total_requests, d.successful, d.failed,
@@ -100,6 +115,7 @@ BEGIN
             NULL::double precision, d.last_request_at
         FROM pgmetrics.route_metrics_daily AS d
         WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
+            AND NOT (d.period_start >= v_pending_start AND d.period_start < v_pending_end)
             AND (_route_metrics_summary.route IS NULL OR d.route = _route_metrics_summary.route)
             AND (v_method IS NULL OR d.method = v_method);
         v_daily_direct := TRUE;
@@ -150,9 +166,21 @@ BEGIN
                 d.route, d.method, d.period_start, d.total_requests, d.successful, d.failed,
                 d.total_duration_ms, d.min_duration_ms, d.max_duration_ms, d.last_request_at
             FROM pgmetrics.route_metrics_daily AS d
-            WHERE NOT v_daily_direct AND d.period_start >= v_daily_start AND d.period_start < v_daily_end
+            WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
+                AND (NOT v_daily_direct OR (d.period_start >= v_pending_start AND d.period_start < v_pending_end))
                 AND (_route_metrics_summary.route IS NULL OR d.route = _route_metrics_summary.route)
                 AND (v_method IS NULL OR d.method = v_method)
+            UNION ALL
+            -- Events not folded yet, in their UTC hours.
+            SELECT
+                e.route, e.method, e.period_start, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE e.success),
+                pg_catalog.count(*) FILTER (WHERE NOT e.success), pg_catalog.sum(e.duration_ms),
+                pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms), pg_catalog.max(e.at)
+            FROM pgmetrics.route_events AS e
+            WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
+                AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
+                AND (v_method IS NULL OR e.method = v_method)
+            GROUP BY e.route, e.method, e.period_start
             UNION ALL
             /*
              * Expired detail is placed at UTC noon, so it counts in the local day of the same date for any offset
@@ -191,7 +219,8 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics._route_metrics_summary(timestamptz, timestamptz, text, text, text, text) IS
-'Body of route_metrics_summary (same arguments, defaults applied by it), returning its rows unordered as records. '
+'Body of route_metrics_summary (same arguments, defaults applied by it), returning its rows unordered as '
+'records: the hourly and daily tiers plus the events of route_events not folded yet. '
 'Raises 22004 and 22023 as route_metrics_summary does.';
 
 REVOKE ALL ON FUNCTION pgmetrics._route_metrics_summary(timestamptz, timestamptz, text, text, text, text) FROM public;

@@ -27,6 +27,7 @@ DECLARE
     v_cell jsonb;
     v_message text;
     v_inserted bigint;
+    v_fold boolean;
 BEGIN
     IF ingest_batch.batch_id IS NULL THEN
         RAISE EXCEPTION 'batch_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -89,21 +90,40 @@ BEGIN
         RETURN FALSE;
     END IF;
 
-    /* Rows are written in key order, routes before operations, so concurrent batches lock rows in the same
-       order and cannot deadlock. Cells of the same key and hour within the batch are summed first. */
+    /*
+     * When no other fold runs, the pending events of route_events and operation_events (created by later changes
+     * of the plan) are folded in with the batch: deleted and added in the same statements, so the flush never
+     * waits for a fold and the events are counted once. Rows are written in key order, routes before operations,
+     * so concurrent batches and folds lock rows in the same order and cannot deadlock. Cells of the same key and
+     * hour within the batch are summed first. The lock key is the one of fold_events.
+     */
+    v_fold := pg_catalog.pg_try_advisory_xact_lock(4622547330170361171);
+
+    WITH e AS (
+        DELETE FROM pgmetrics.route_events AS x WHERE v_fold
+        RETURNING x.route, x.method, x.period_start, x.success, x.duration_ms, x.at
+    )
     INSERT INTO pgmetrics.route_metrics AS m (
         route, method, period_start, period_end, total_requests, successful, failed,
         total_duration_ms, min_duration_ms, max_duration_ms, last_request_at
     )
     SELECT
-        c.r, pg_catalog.upper(c.m), c.h, c.h + INTERVAL '1 hour', pg_catalog.sum(c.n)::bigint,
+        c.r, c.m, c.h, c.h + INTERVAL '1 hour', pg_catalog.sum(c.n)::bigint,
         pg_catalog.sum(c.s)::bigint, pg_catalog.sum(c.f)::bigint, pg_catalog.sum(c.d), pg_catalog.min(c.lo),
         pg_catalog.max(c.hi), pg_catalog.max(c.t)
-    FROM pg_catalog.jsonb_to_recordset(v_routes) AS c (
-        r text, m text, h timestamptz, n bigint, s bigint, f bigint,
-        d double precision, lo double precision, hi double precision, t timestamptz
-    )
-    GROUP BY c.r, pg_catalog.upper(c.m), c.h
+    FROM (
+        SELECT b.r, pg_catalog.upper(b.m) AS m, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t
+        FROM pg_catalog.jsonb_to_recordset(v_routes) AS b (
+            r text, m text, h timestamptz, n bigint, s bigint, f bigint,
+            d double precision, lo double precision, hi double precision, t timestamptz
+        )
+        UNION ALL
+        SELECT
+            e.route, e.method, e.period_start, 1, e.success::int, (NOT e.success)::int, e.duration_ms,
+            e.duration_ms, e.duration_ms, e.at
+        FROM e
+    ) AS c
+    GROUP BY c.r, c.m, c.h
     ORDER BY 1, 2, 3
     ON CONFLICT ON CONSTRAINT route_metrics_pkey DO UPDATE SET
         total_requests = m.total_requests + excluded.total_requests,
@@ -115,6 +135,10 @@ BEGIN
         last_request_at = GREATEST(m.last_request_at, excluded.last_request_at),
         updated_at = pg_catalog.now();
 
+    WITH e AS (
+        DELETE FROM pgmetrics.operation_events AS x WHERE v_fold
+        RETURNING x.operation, x.period_start, x.success, x.duration_ms, x.at
+    )
     INSERT INTO pgmetrics.operation_metrics AS m (
         operation, period_start, period_end, total_executions, successful, failed,
         total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at
@@ -123,10 +147,18 @@ BEGIN
         c.o, c.h, c.h + INTERVAL '1 hour', pg_catalog.sum(c.n)::bigint,
         pg_catalog.sum(c.s)::bigint, pg_catalog.sum(c.f)::bigint, pg_catalog.sum(c.d), pg_catalog.min(c.lo),
         pg_catalog.max(c.hi), pg_catalog.max(c.t)
-    FROM pg_catalog.jsonb_to_recordset(v_operations) AS c (
-        o text, h timestamptz, n bigint, s bigint, f bigint,
-        d double precision, lo double precision, hi double precision, t timestamptz
-    )
+    FROM (
+        SELECT b.o, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t
+        FROM pg_catalog.jsonb_to_recordset(v_operations) AS b (
+            o text, h timestamptz, n bigint, s bigint, f bigint,
+            d double precision, lo double precision, hi double precision, t timestamptz
+        )
+        UNION ALL
+        SELECT
+            e.operation, e.period_start, 1, e.success::int, (NOT e.success)::int, e.duration_ms,
+            e.duration_ms, e.duration_ms, e.at
+        FROM e
+    ) AS c
     GROUP BY c.o, c.h
     ORDER BY 1, 2
     ON CONFLICT ON CONSTRAINT operation_metrics_pkey DO UPDATE SET
@@ -146,10 +178,11 @@ $$;
 COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) IS
 'Adds a batch of pre-aggregated cells to the hourly tables in one transaction, exactly once. routes and operations '
 'are JSON arrays (or NULL) of cells {"r": route, "m": method} or {"o": operation}, each with "h" (UTC hour start), '
-'"n" total, "s" successful, "f" failed, "d" sum, "lo" min, "hi" max of duration_ms and "t" (last event time); '
-'cells of the same key and hour are summed. Returns true when the batch was applied and false when batch_id had '
-'been applied before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad argument or cell, '
-'naming the array, the cell index (from 0) and the field; a rejected batch writes nothing.';
+'"n" total, "s" successful, "f" failed, "d" sum, "lo" min, "hi" max of duration_ms and "t" (last event time); cells '
+'of the same key and hour are summed. When no other fold holds its lock, the pending events of the direct recording '
+'functions are folded in the same statements (see fold_events). Returns true when the batch was applied and false '
+'when batch_id had been applied before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad '
+'argument or cell, naming the array, the cell index (from 0) and the field; a rejected batch writes nothing.';
 
 REVOKE ALL ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) FROM public;
 GRANT EXECUTE ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) TO pgmetrics_writer;

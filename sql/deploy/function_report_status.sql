@@ -28,7 +28,10 @@ BEGIN
             'operation_metrics', (SELECT pg_catalog.count(*) FROM pgmetrics.operation_metrics),
             'route_metrics_daily', (SELECT pg_catalog.count(*) FROM pgmetrics.route_metrics_daily),
             'operation_metrics_daily', (SELECT pg_catalog.count(*) FROM pgmetrics.operation_metrics_daily),
-            'ingested_batches', (SELECT pg_catalog.count(*) FROM pgmetrics.ingested_batches)
+            'ingested_batches', (SELECT pg_catalog.count(*) FROM pgmetrics.ingested_batches),
+            -- Pending events not folded yet (tables of a later change of the plan, resolved at run time).
+            'route_events', (SELECT pg_catalog.count(*) FROM pgmetrics.route_events),
+            'operation_events', (SELECT pg_catalog.count(*) FROM pgmetrics.operation_events)
         ),
         'oldest_detail', (SELECT pg_catalog.min(m.period_start) FROM pgmetrics.route_metrics AS m),
         'newest_detail', (SELECT pg_catalog.max(m.period_end) FROM pgmetrics.route_metrics AS m),
@@ -46,7 +49,8 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics.report_status() IS
-'Returns jsonb describing the store: row counts per tier (hourly detail, daily summaries, remembered batch ids), '
+'Returns jsonb describing the store: row counts per tier (hourly detail, daily summaries, remembered batch ids, '
+'pending events not folded yet), '
 'the oldest and newest hour of route detail, the settings, the last run_retention() and its result, whether '
 'pg_cron is installed here and the pgmetrics_retention job if scheduled. Raises nothing of its own. '
 'EXECUTE for pgmetrics_reader.';

@@ -25,6 +25,7 @@ DECLARE
     v_operation_days bigint;
     v_batches bigint;
     v_runs bigint;
+    v_folded jsonb;
     v_result jsonb;
 BEGIN
     /*
@@ -42,6 +43,10 @@ BEGIN
     IF NOT pg_catalog.pg_try_advisory_xact_lock(7031925391520374017) THEN
         RETURN pg_catalog.jsonb_build_object('skipped', 'another run_retention holds the lock');
     END IF;
+
+    -- Pending events are folded first, so that expired ones reach the daily tier before their hours go.
+    -- fold_events is created by a later change of the plan: PL/pgSQL resolves it when the function runs.
+    v_folded := pgmetrics.fold_events();
 
     -- Whole UTC days only: detail of a day goes all at once.
     v_detail_cutoff := pg_catalog.date_trunc(
@@ -70,6 +75,8 @@ BEGIN
 
     v_result := pg_catalog.jsonb_build_object(
         'now', run_retention.now,
+        'route_events_folded', v_folded -> 'route_events_folded',
+        'operation_events_folded', v_folded -> 'operation_events_folded',
         'detail_cutoff', v_detail_cutoff,
         'summary_cutoff', v_summary_cutoff,
         'batch_cutoff', v_batch_cutoff,
@@ -88,11 +95,12 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics.run_retention(timestamptz) IS
-'Expires hourly detail older than retention_days (whole UTC days before now - retention_days; the daily tier '
-'already holds it), daily summaries older than summary_retention_days, ingest_batch ids older than '
-'batch_retention_days and old run records. Returns jsonb with the cutoffs and the rows removed per table, or '
-'{"skipped": reason} on a hot standby or when another run holds the advisory lock. Idempotent. now defaults to '
-'now(); 22023 when it is NULL or infinite. For the schema owner and pg_cron.';
+'Folds the pending events (fold_events), then expires hourly detail older than retention_days (whole UTC days before '
+'now - retention_days; the daily tier already holds it), daily summaries older than summary_retention_days, '
+'ingest_batch ids older than batch_retention_days and old run records. Returns jsonb with the cutoffs, the events '
+'folded and the rows removed per table, or {"skipped": reason} on a hot standby or when another run holds the '
+'advisory lock. Idempotent. now defaults to now(); 22023 when it is NULL or infinite. For the schema owner and '
+'pg_cron.';
 
 REVOKE ALL ON FUNCTION pgmetrics.run_retention(timestamptz) FROM public;
 

@@ -10,6 +10,7 @@ SELECT pgmetrics.record_route_metric('/b', 'GET', true, 0.5, '2026-03-01 12:00+0
 SELECT pgmetrics.record_operation_metric('send_email', true, 100, '2026-03-01 23:59:59+00');
 SELECT pgmetrics.record_operation_metric('send_email', false, 50, '2026-03-02 00:00:01+00');
 SELECT pgmetrics.record_operation_metric('send_email', true, 25, '2026-03-01 01:00+00');
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 
 -- A multi-row upsert, as a batch writer sends it: new hours and existing hours in one statement.
 INSERT INTO pgmetrics.route_metrics AS m (

@@ -10,6 +10,7 @@ SELECT pgmetrics.record_route_metric('/a', 'GET', true, 40, '2026-03-02 18:00+00
 SELECT pgmetrics.record_route_metric('/a', 'GET', true, 50, '2026-03-03 12:00+00');
 SELECT pgmetrics.record_operation_metric('job', true, 1, '2026-03-01 15:00+00');
 SELECT pgmetrics.record_operation_metric('job', true, 2, '2026-03-03 15:00+00');
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 DELETE FROM pgmetrics.route_metrics WHERE period_start < '2026-03-02 12:00';
 DELETE FROM pgmetrics.operation_metrics WHERE period_start < '2026-03-02 12:00';
 

@@ -5,6 +5,7 @@ SET LOCAL timezone = 'UTC';
 SELECT pgmetrics.record_route_metric('/a', 'GET', true, 10, '2026-03-01 10:00+00');
 SELECT pgmetrics.record_route_metric('/a', 'GET', false, 30, '2026-03-01 20:00+00');
 SELECT pgmetrics.record_operation_metric('job', true, 5, '2026-03-01 10:00+00');
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 
 -- What a retention job does: delete expired hourly rows.
 DELETE FROM pgmetrics.route_metrics WHERE period_start < '2026-03-02';
@@ -27,6 +28,7 @@ SELECT results_eq(
 
 -- A late event for the expired day adds to the daily row that is still there.
 SELECT pgmetrics.record_route_metric('/a', 'GET', true, 1, '2026-03-01 23:00+00');
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 SELECT results_eq(
     $$SELECT total_requests, min_duration_ms, max_duration_ms FROM pgmetrics.route_metrics_daily$$,
     $$VALUES (3::bigint, 1::float8, 30::float8)$$,

@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 -- Recording functions: SECURITY DEFINER, pinned search_path, EXECUTE for the writer only.
 SELECT is_definer('pgmetrics', 'record_route_metric',
@@ -91,6 +91,9 @@ SELECT throws_ok($$UPDATE pgmetrics.route_metrics SET total_requests = 0$$, '425
     'a member of pgmetrics_writer cannot UPDATE the table');
 SELECT throws_ok($$DELETE FROM pgmetrics.operation_metrics$$, '42501', NULL,
     'a member of pgmetrics_writer cannot DELETE from the table');
+SELECT throws_ok($$SELECT count(*) FROM pgmetrics.route_events$$, '42501', NULL,
+    'a member of pgmetrics_writer cannot SELECT the pending events');
+SELECT lives_ok($$SELECT pgmetrics.fold_events()$$, 'a member of pgmetrics_writer folds the pending events');
 RESET ROLE;
 SELECT is((SELECT total_requests FROM pgmetrics.route_metrics WHERE route = '/users/{id}'), 1::bigint,
     'the request recorded by the application role was stored');

@@ -5,6 +5,7 @@ SELECT pgmetrics.record_operation_metric('send_email', true, 10, '2026-03-01 10:
 SELECT pgmetrics.record_operation_metric('send_email', false, 30, '2026-03-01 10:45+00');
 SELECT pgmetrics.record_operation_metric('send_email', true, 2, '2026-03-01 10:20+00');
 SELECT pgmetrics.record_operation_metric('db.query', true, 7, '2026-03-01 10:20+00');
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 
 SELECT results_eq(
     $$SELECT total_executions, successful, failed, total_duration_ms, min_duration_ms, max_duration_ms,

@@ -2,6 +2,7 @@ BEGIN;
 SELECT plan(12);
 
 SELECT pgmetrics.record_operation_metric('kept', true, 1, '2026-03-01 10:00+00');
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 
 SELECT throws_ok($$SELECT pgmetrics.record_operation_metric('', true, 1)$$,
     '22023', 'operation must be 1 to 1024 characters long, got 0', 'an empty operation is rejected');
@@ -24,6 +25,7 @@ SELECT throws_ok($$SELECT pgmetrics.record_operation_metric('op', true, 1, NULL)
 SELECT throws_ok($$SELECT pgmetrics.record_operation_metric('op', true, 1, '-infinity')$$,
     '22023', 'at must be a finite timestamp, got -infinity', 'an infinite time is rejected');
 
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 SELECT results_eq(
     $$SELECT operation, total_executions FROM pgmetrics.operation_metrics$$,
     $$VALUES ('kept', 1::bigint)$$,

@@ -6,6 +6,7 @@ SELECT pgmetrics.record_route_metric('/edge', 'GET', true, 2, '2026-03-01 11:00:
 SELECT pgmetrics.record_route_metric('/edge', 'GET', true, 3, '2026-03-01 11:59:59.999999+00');
 SELECT pgmetrics.record_route_metric('/edge', 'GET', true, 4, '2026-12-31 23:59:59.999999+00');
 SELECT pgmetrics.record_route_metric('/edge', 'GET', true, 5, '2027-01-01 00:00:00+00');
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 
 SELECT results_eq(
     $$SELECT period_start, total_requests FROM pgmetrics.route_metrics ORDER BY period_start$$,

@@ -2,6 +2,7 @@ BEGIN;
 SELECT plan(17);
 
 SELECT pgmetrics.record_route_metric('/kept', 'GET', true, 1, '2026-03-01 10:00+00');
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 
 SELECT throws_ok($$SELECT pgmetrics.record_route_metric('', 'GET', true, 1)$$,
     '22023', 'route must be 1 to 1024 characters long, got 0', 'an empty route is rejected');
@@ -35,6 +36,7 @@ SELECT throws_ok($$SELECT pgmetrics.record_route_metric('/x', 'GET', true, 1, NU
 SELECT throws_ok($$SELECT pgmetrics.record_route_metric('/x', 'GET', true, 1, 'infinity')$$,
     '22023', 'at must be a finite timestamp, got infinity', 'an infinite time is rejected');
 
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 SELECT results_eq(
     $$SELECT route, total_requests FROM pgmetrics.route_metrics WHERE route NOT LIKE 'é%'$$,
     $$VALUES ('/kept', 1::bigint)$$,

@@ -20,6 +20,8 @@ SELECT is(
         'detail_cutoff', '2026-03-03 00:00+00'::timestamptz,
         'summary_cutoff', '2024-06-01 00:00+00'::timestamptz,
         'batch_cutoff', '2026-05-25 12:00+00'::timestamptz,
+        'route_events_folded', 5,
+        'operation_events_folded', 2,
         'route_hours_expired', 3,
         'operation_hours_expired', 1,
         'route_days_expired', 1,
@@ -27,7 +29,7 @@ SELECT is(
         'batches_pruned', 1,
         'runs_pruned', 0
     ),
-    'the run reports its cutoffs and what it removed from each table'
+    'the run folds the pending events first and reports its cutoffs and what it removed from each table'
 );
 SELECT results_eq(
     $$SELECT period_start FROM pgmetrics.route_metrics ORDER BY 1$$,
@@ -60,7 +62,7 @@ SELECT is(
 
 SELECT is(
     pgmetrics.run_retention('2026-06-01 12:00+00') - ARRAY['now', 'detail_cutoff', 'summary_cutoff', 'batch_cutoff'],
-    '{"route_hours_expired": 0, "operation_hours_expired": 0, "route_days_expired": 0,
+    '{"route_events_folded": 0, "operation_events_folded": 0, "route_hours_expired": 0, "operation_hours_expired": 0, "route_days_expired": 0,
       "operation_days_expired": 0, "batches_pruned": 0, "runs_pruned": 0}'::jsonb,
     'a second run at the same time removes nothing'
 );

@@ -7,6 +7,7 @@ SELECT pgmetrics.record_route_metric('/a', 'GET', false, 30, '2026-03-01 23:50+0
 SELECT pgmetrics.record_route_metric('/a', 'GET', true, 2, '2026-03-02 00:05+00');
 SELECT pgmetrics.record_operation_metric('job', true, 4, '2026-03-01 12:00+00');
 SELECT pgmetrics.record_operation_metric('job', false, 6, '2026-03-03 12:00+00');
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 
 SELECT columns_are('pgmetrics', 'route_metrics_by_day', ARRAY[
     'bucket_start', 'route', 'method', 'total_requests', 'successful', 'failed', 'error_rate', 'total_duration_ms',

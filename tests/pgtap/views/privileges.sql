@@ -18,6 +18,7 @@ FROM unnest(ARRAY[
 ]) AS v;
 
 SELECT pgmetrics.record_route_metric('/users/{id}', 'GET', true, 12.5, '2026-03-01 10:00+00');
+SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 CREATE ROLE pgmetrics_test_dashboard LOGIN;
 GRANT pgmetrics_reader TO pgmetrics_test_dashboard;
 SET ROLE pgmetrics_test_dashboard;
