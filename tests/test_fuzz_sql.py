@@ -131,6 +131,8 @@ def _counts(conn: psycopg.Connection[Any]) -> tuple[int, ...]:
         " (SELECT count(*) FROM pgmetrics.route_metrics_daily),"
         " (SELECT count(*) FROM pgmetrics.operation_metrics_daily),"
         " (SELECT count(*) FROM pgmetrics.ingested_batches),"
+        " (SELECT count(*) FROM pgmetrics.route_events),"
+        " (SELECT count(*) FROM pgmetrics.operation_events),"
         " (SELECT sum(value) FROM pgmetrics.settings)"
     ).fetchone()
     assert row is not None
@@ -203,6 +205,8 @@ def test_fuzz_record_route_metric(db: Database) -> None:
                 if error is not None:
                     return
                 assert duration is not None
+                # Direct calls append events; the fold moves them into the hourly tier.
+                conn.execute("SELECT pgmetrics.fold_events()")
                 row = conn.execute(
                     "SELECT route, method = upper(%s),"
                     " period_start = date_trunc('hour', %s::timestamptz, 'UTC'),"
@@ -262,6 +266,8 @@ def test_fuzz_record_operation_metric(db: Database) -> None:
                     return
                 if error is not None:
                     return
+                # Direct calls append events; the fold moves them into the hourly tier.
+                conn.execute("SELECT pgmetrics.fold_events()")
                 row = conn.execute(
                     "SELECT operation, period_start = date_trunc('hour', %s::timestamptz, 'UTC'),"
                     " last_execution_at = %s::timestamptz, total_executions, successful,"

@@ -125,6 +125,7 @@ def test_a_hot_standby_does_nothing(cluster: LocalCluster, db: Database) -> None
             "SELECT pgmetrics.record_route_metric("
             "'/old', 'GET', true, 1, now() - interval '200 days')"
         )
+        conn.execute("SELECT pgmetrics.fold_events()")
     with cluster.create_standby() as standby:
         standby.wait_ready()
         with psycopg.connect(standby.dsn(db.name), autocommit=True) as conn:

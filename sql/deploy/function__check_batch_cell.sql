@@ -79,6 +79,15 @@ BEGIN
         RAISE EXCEPTION 't must be a finite timestamp, got %', _check_batch_cell.cell ->> 't'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- As for the recording functions: outside these years a daily bucket's end is out of range.
+    IF v_hour < '0001-01-01 00:00:00+00' OR v_hour >= '10000-01-01 00:00:00+00' THEN
+        RAISE EXCEPTION 'h must be between 0001-01-01 and 9999-12-31 UTC, got %', _check_batch_cell.cell ->> 'h'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_last < '0001-01-01 00:00:00+00' OR v_last >= '10000-01-01 00:00:00+00' THEN
+        RAISE EXCEPTION 't must be between 0001-01-01 and 9999-12-31 UTC, got %', _check_batch_cell.cell ->> 't'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
 END
 $$;
 

@@ -1,7 +1,6 @@
 -- Deploy pgmetrics:function_record_operation_metric to pg
 -- requires: table_operation_metrics
 -- requires: function__check_name
--- requires: function__check_measurement
 
 BEGIN;
 
@@ -21,16 +20,17 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     /*
-     * The checks of _check_name and _check_measurement, written out here with the same messages and SQLSTATEs (the
-     * pgTAP tests of both hold them to it): each nested call of a function with a pinned search_path costs a
-     * configuration change, and this function is called once per event. Every argument is checked before the
-     * insert, so a rejected call writes nothing.
+     * The checks of _check_name, and those of success, duration_ms and at, written out here with the messages and
+     * SQLSTATEs the pgTAP tests hold them to: each nested call of a function with a pinned search_path costs a
+     * configuration change, and this function is called once per event. Every argument is checked before the insert,
+     * so a rejected call writes nothing.
      */
     IF record_operation_metric.operation IS NULL THEN
         RAISE EXCEPTION 'operation must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF pg_catalog.length(record_operation_metric.operation) NOT BETWEEN 1 AND 1024 THEN
-        RAISE EXCEPTION 'operation must be 1 to 1024 characters long, got %', pg_catalog.length(record_operation_metric.operation)
+        RAISE EXCEPTION 'operation must be 1 to 1024 characters long, got %',
+            pg_catalog.length(record_operation_metric.operation)
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF record_operation_metric.success IS NULL THEN
@@ -53,6 +53,13 @@ BEGIN
         RAISE EXCEPTION 'at must be a finite timestamp, got %', record_operation_metric.at
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- Beyond these years a bucket's end (a day later) leaves timestamptz's range, and the event could
+    -- never be folded.
+    IF record_operation_metric.at < '0001-01-01 00:00:00+00'
+        OR record_operation_metric.at >= '10000-01-01 00:00:00+00' THEN
+        RAISE EXCEPTION 'at must be between 0001-01-01 and 9999-12-31 UTC, got %', record_operation_metric.at
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
 
     /*
      * One row is appended to operation_events and nothing is updated, so concurrent calls on one key never wait
@@ -61,7 +68,8 @@ BEGIN
      */
     INSERT INTO pgmetrics.operation_events (operation, period_start, success, duration_ms, at)
     VALUES (
-        record_operation_metric.operation, pg_catalog.date_trunc('hour', record_operation_metric.at, 'UTC'), record_operation_metric.success, record_operation_metric.duration_ms,
+        record_operation_metric.operation, pg_catalog.date_trunc('hour', record_operation_metric.at, 'UTC'),
+        record_operation_metric.success, record_operation_metric.duration_ms,
         record_operation_metric.at
     );
 END

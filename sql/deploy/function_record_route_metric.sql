@@ -2,7 +2,6 @@
 -- requires: table_route_metrics
 -- requires: function__check_name
 -- requires: function__check_method
--- requires: function__check_measurement
 
 BEGIN;
 
@@ -25,10 +24,10 @@ DECLARE
     v_method text := pg_catalog.upper(record_route_metric.method);
 BEGIN
     /*
-     * The checks of _check_name, _check_method and _check_measurement, written out here with the same messages and
-     * SQLSTATEs (the pgTAP tests of both hold them to it): each nested call of a function with a pinned search_path
-     * costs a configuration change, and this function is called once per request. Every argument is checked
-     * before the insert, so a rejected call writes nothing.
+     * The checks of _check_name and _check_method, and those of success, duration_ms and at, written out here with
+     * the messages and SQLSTATEs the pgTAP tests hold them to: each nested call of a function with a pinned
+     * search_path costs a configuration change, and this function is called once per request. Every argument is
+     * checked before the insert, so a rejected call writes nothing.
      */
     IF record_route_metric.route IS NULL THEN
         RAISE EXCEPTION 'route must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -65,6 +64,12 @@ BEGIN
         RAISE EXCEPTION 'at must be a finite timestamp, got %', record_route_metric.at
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- Beyond these years a bucket's end (a day later) leaves timestamptz's range, and the event could
+    -- never be folded.
+    IF record_route_metric.at < '0001-01-01 00:00:00+00' OR record_route_metric.at >= '10000-01-01 00:00:00+00' THEN
+        RAISE EXCEPTION 'at must be between 0001-01-01 and 9999-12-31 UTC, got %', record_route_metric.at
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
 
     /*
      * One row is appended to route_events and nothing is updated, so concurrent calls on one key never wait for
@@ -73,7 +78,8 @@ BEGIN
      */
     INSERT INTO pgmetrics.route_events (route, method, period_start, success, duration_ms, at)
     VALUES (
-        record_route_metric.route, v_method, pg_catalog.date_trunc('hour', record_route_metric.at, 'UTC'), record_route_metric.success,
+        record_route_metric.route, v_method, pg_catalog.date_trunc('hour', record_route_metric.at, 'UTC'),
+        record_route_metric.success,
         record_route_metric.duration_ms, record_route_metric.at
     );
 END
