@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(24);
+SELECT plan(23);
 
 -- Recording functions: SECURITY DEFINER, pinned search_path, EXECUTE for the writer only.
 SELECT is_definer('pgmetrics', 'record_route_metric',
@@ -32,9 +32,6 @@ SELECT function_privs_are('pgmetrics', '_check_name', ARRAY['text', 'text'], 'pu
     '_check_name is private');
 SELECT function_privs_are('pgmetrics', '_check_method', ARRAY['text'], 'public', ARRAY[]::text[],
     '_check_method is private');
-SELECT function_privs_are('pgmetrics', '_check_measurement',
-    ARRAY['boolean', 'double precision', 'timestamp with time zone'], 'public', ARRAY[]::text[],
-    '_check_measurement is private');
 SELECT function_privs_are('pgmetrics', '_check_name', ARRAY['text', 'text'], 'pgmetrics_writer', ARRAY[]::text[],
     'the writer cannot call _check_name directly');
 
