@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(43);
+SELECT plan(44);
 
 -- The roles of the matrix: the two group roles, a fresh role with neither, and PUBLIC, plus
 -- one login role per group for the behavioural checks.
@@ -49,6 +49,7 @@ SELECT set_eq(
         ('function', 'pgmetrics.record_operation_metric(text,boolean,double precision,timestamp with time zone)',
          'pgmetrics_writer', 'EXECUTE'),
         ('function', 'pgmetrics.ingest_batch(uuid,jsonb,jsonb)', 'pgmetrics_writer', 'EXECUTE'),
+        ('function', 'pgmetrics.fold_events()', 'pgmetrics_writer', 'EXECUTE'),
         ('function', 'pgmetrics.route_metrics_summary(timestamp with time zone,timestamp with time zone,text,text,text,text)',
          'pgmetrics_reader', 'EXECUTE'),
         ('function', 'pgmetrics.operation_metrics_summary(timestamp with time zone,timestamp with time zone,text,text,text)',
@@ -117,8 +118,10 @@ SELECT set_eq(
         ('schema', 'pgmetrics', 'USAGE'),
         ('function', 'pgmetrics.record_route_metric(text,text,boolean,double precision,timestamp with time zone)', 'EXECUTE'),
         ('function', 'pgmetrics.record_operation_metric(text,boolean,double precision,timestamp with time zone)', 'EXECUTE'),
-        ('function', 'pgmetrics.ingest_batch(uuid,jsonb,jsonb)', 'EXECUTE')) AS v (kind, name, privilege)$$,
-    'the writer and its members may use the schema and execute the three recording functions, nothing else'
+        ('function', 'pgmetrics.ingest_batch(uuid,jsonb,jsonb)', 'EXECUTE'),
+        ('function', 'pgmetrics.fold_events()', 'EXECUTE')) AS v (kind, name, privilege)$$,
+    'the writer and its members may use the schema, execute the three recording functions and fold_events, '
+    'nothing else'
 );
 SELECT set_eq(
     $$SELECT role, kind, name, privilege FROM effective WHERE role IN ('pgmetrics_reader', 'pgmetrics_test_reader')$$,
@@ -150,6 +153,7 @@ SELECT lives_ok($$SELECT pgmetrics.record_operation_metric('matrix.op', true, 1.
     'writer: record_operation_metric works');
 SELECT lives_ok($$SELECT pgmetrics.ingest_batch('00000000-0000-4000-8000-000000000001', '[]', '[]')$$,
     'writer: ingest_batch works');
+SELECT lives_ok($$SELECT pgmetrics.fold_events()$$, 'writer: fold_events works');
 SELECT throws_ok($$SELECT * FROM pgmetrics.route_metrics_summary('2026-01-01', '2026-01-02')$$, '42501', NULL,
     'writer: route_metrics_summary is denied');
 SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-01-01', '2026-01-02')$$, '42501', NULL,

@@ -177,7 +177,8 @@ SELECT is(
 );
 SELECT is(
     (SELECT value -> 'tiers' FROM outcome WHERE what = 'report_status'),
-    '{"route_metrics": 3, "operation_metrics": 1, "route_metrics_daily": 3, "operation_metrics_daily": 1, "ingested_batches": 1}'::jsonb,
+    '{"route_metrics": 3, "operation_metrics": 1, "route_metrics_daily": 3, "operation_metrics_daily": 1,
+      "ingested_batches": 1, "route_events": 0, "operation_events": 0}'::jsonb,
     'report_status counted the real tables'
 );
 SELECT is(
