@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -78,31 +77,12 @@ class MetricsStorage(Protocol):
         ...
 
 
-class AsyncReads(ABC):
+class AsyncReads:
     """The awaitable reads of a storage: its synchronous reads, run in a worker thread so that
     an event loop never waits on the database."""
 
-    @abstractmethod
-    def get_route_metrics(
-        self,
-        route: str | None = None,
-        method: str | None = None,
-        time_range: TimeRange | None = None,
-        bucket: str = "hour",
-        tz: str = "UTC",
-    ) -> MetricsReport[RouteMetrics]: ...
-
-    @abstractmethod
-    def get_operation_metrics(
-        self,
-        operation: str | None = None,
-        time_range: TimeRange | None = None,
-        bucket: str = "hour",
-        tz: str = "UTC",
-    ) -> MetricsReport[OperationMetrics]: ...
-
     async def aget_route_metrics(
-        self,
+        self: MetricsStorage,
         route: str | None = None,
         method: str | None = None,
         time_range: TimeRange | None = None,
@@ -114,7 +94,7 @@ class AsyncReads(ABC):
         )
 
     async def aget_operation_metrics(
-        self,
+        self: MetricsStorage,
         operation: str | None = None,
         time_range: TimeRange | None = None,
         bucket: str = "hour",
