@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import hmac
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pgmetrics.aggregate import check_method, check_name
 from pgmetrics.report import row_dict
 from pgmetrics.types import BUCKETS, Bucket, MetricsReport, TimeRange
 
 TOKEN_VARIABLE = "OBSERVABILITY_METRICS_ADMIN_TOKEN"  # noqa: S105 - a variable name
 PARAMETERS = ("start", "end", "route", "method", "operation", "bucket", "tz")
-METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
-)
 DEFAULT_SPAN = timedelta(hours=24)
 
 
@@ -44,16 +42,16 @@ def _timestamp(name: str, value: str) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _name(name: str, value: str | None) -> str | None:
-    if value is None:
-        return None
-    if not 1 <= len(value) <= 1024 or "\x00" in value:
-        raise BadRequest(f"{name} must be 1 to 1024 characters long")
+def _checked(check: Callable[..., str], *args: object) -> str:
+    """A name or method checked by the rules recording applies, as a bad request."""
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest(f"{name} must not contain lone surrogates") from None
-    return value
+        return check(*args)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _optional_name(name: str, value: str | None) -> str | None:
+    return None if value is None else _checked(check_name, name, value)
 
 
 def parse_query(params: Mapping[str, str], now: datetime | None = None) -> AdminQuery:
@@ -76,15 +74,13 @@ def parse_query(params: Mapping[str, str], now: datetime | None = None) -> Admin
     except (ZoneInfoNotFoundError, ValueError):
         raise BadRequest(f"tz must be an IANA time zone name, got {tz[:64]!r}") from None
     method = params.get("method")
-    if method is not None and method.upper() not in METHODS:
-        raise BadRequest(f"method must be one of {' '.join(sorted(METHODS))}, got {method[:32]!r}")
     return AdminQuery(
         time_range=TimeRange(start, end),
         bucket=bucket,
         tz=tz,
-        route=_name("route", params.get("route")),
-        method=method.upper() if method else None,
-        operation=_name("operation", params.get("operation")),
+        route=_optional_name("route", params.get("route")),
+        method=None if method is None else _checked(check_method, method),
+        operation=_optional_name("operation", params.get("operation")),
     )
 
 
