@@ -116,5 +116,28 @@ def answer(
     }
 
 
-UNAUTHORIZED = {"error": "missing or invalid bearer token"}
-DISABLED = {"error": f"the admin endpoint is disabled: set {TOKEN_VARIABLE}"}
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The answer to a request the endpoint will not serve."""
+
+    status: int
+    error: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def admit(
+    authorization: str | None, params: Mapping[str, str], token: str | None
+) -> AdminQuery | Refusal:
+    """The query of an authorised, well-formed request, or why it is refused: 403 while no
+    token is configured (``token`` or OBSERVABILITY_METRICS_ADMIN_TOKEN), 401 for a missing or
+    wrong token, 400 for a malformed parameter."""
+    expected = token if token is not None else configured_token()
+    if not expected:
+        return Refusal(403, f"the admin endpoint is disabled: set {TOKEN_VARIABLE}")
+    if not authorized(authorization, expected):
+        challenge = (("WWW-Authenticate", 'Bearer realm="pgmetrics"'),)
+        return Refusal(401, "missing or invalid bearer token", challenge)
+    try:
+        return parse_query(params)
+    except BadRequest as exc:
+        return Refusal(400, str(exc))

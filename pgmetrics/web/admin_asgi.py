@@ -10,30 +10,21 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pgmetrics.web.admin import (
-    DISABLED,
-    UNAUTHORIZED,
-    BadRequest,
-    answer,
-    authorized,
-    configured_token,
-    parse_query,
-)
+from pgmetrics.web.admin import Refusal, admit, answer
 from pgmetrics.web.asgi import Receive, Scope, Send
 from pgmetrics.web.openapi import OPENAPI
 from pgmetrics.web.recorder import StorageRef
 
 
 async def _respond(
-    send: Send, status: int, body: dict[str, Any], *, challenge: bool = False
+    send: Send, status: int, body: dict[str, Any], extra: tuple[tuple[str, str], ...] = ()
 ) -> None:
     payload = json.dumps(body, allow_nan=False).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in extra),
     ]
-    if challenge:
-        headers.append((b"www-authenticate", b'Bearer realm="pgmetrics"'))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
@@ -55,21 +46,14 @@ class MetricsAdminApp:
         if scope["method"] not in ("GET", "HEAD"):
             await _respond(send, 405, {"error": "only GET is allowed"})
             return
-        token = self._token if self._token is not None else configured_token()
-        if not token:
-            await _respond(send, 403, DISABLED)
-            return
         headers = dict(scope.get("headers", []))
         authorization = headers.get(b"authorization", b"").decode("latin-1") or None
-        if not authorized(authorization, token):
-            await _respond(send, 401, UNAUTHORIZED, challenge=True)
-            return
-        try:
-            query_string = scope.get("query_string", b"").decode("latin-1")
-            pairs = parse_qsl(query_string, keep_blank_values=True)
-            query = parse_query(dict(pairs))
-        except BadRequest as exc:
-            await _respond(send, 400, {"error": str(exc)})
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        query = admit(
+            authorization, dict(parse_qsl(query_string, keep_blank_values=True)), self._token
+        )
+        if isinstance(query, Refusal):
+            await _respond(send, query.status, {"error": query.error}, query.headers)
             return
         storage = self._storage.storage
         routes = await storage.aget_route_metrics(

@@ -6,15 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from pgmetrics.web.admin import (
-    DISABLED,
-    UNAUTHORIZED,
-    BadRequest,
-    answer,
-    authorized,
-    configured_token,
-    parse_query,
-)
+from pgmetrics.web.admin import Refusal, admit, answer
 from pgmetrics.web.recorder import StorageRef
 
 
@@ -25,16 +17,10 @@ def admin_blueprint(
     blueprint = Blueprint("pgmetrics_admin", __name__)
 
     @blueprint.get(path)
-    def metrics() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
-        expected = token if token is not None else configured_token()
-        if not expected:
-            return jsonify(DISABLED), 403
-        if not authorized(request.headers.get("Authorization"), expected):
-            return jsonify(UNAUTHORIZED), 401, {"WWW-Authenticate": 'Bearer realm="pgmetrics"'}
-        try:
-            query = parse_query(request.args.to_dict())
-        except BadRequest as exc:
-            return jsonify({"error": str(exc)}), 400
+    def metrics() -> tuple[Response, int, dict[str, str]]:
+        query = admit(request.headers.get("Authorization"), request.args.to_dict(), token)
+        if isinstance(query, Refusal):
+            return jsonify({"error": query.error}), query.status, dict(query.headers)
         routes = storage_ref.storage.get_route_metrics(
             route=query.route,
             method=query.method,
@@ -45,6 +31,6 @@ def admin_blueprint(
         operations = storage_ref.storage.get_operation_metrics(
             operation=query.operation, time_range=query.time_range, bucket=query.bucket, tz=query.tz
         )
-        return jsonify(answer(query, routes, operations)), 200
+        return jsonify(answer(query, routes, operations)), 200, {}
 
     return blueprint
