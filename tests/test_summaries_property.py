@@ -3,7 +3,8 @@
 Events with explicit times around DST transitions (America/New_York, Europe/Berlin), UTC hour
 and day edges and the half-hour zone Asia/Kolkata are recorded through the recording functions;
 sometimes the hourly detail before a cutoff is then deleted, as retention does. Every column of
-every row of every bucket kind is compared with what zoneinfo and the documented rules give:
+every row of every bucket kind is compared with what zoneinfo and the documented rules give, the
+percentiles with those of the Python histogram (docs/HISTOGRAM.md) of the bucket's durations:
 
 - an hourly row counts when its UTC hour starts in [start, end) (the bounds rounded up to hours);
 - hour buckets are UTC hours read from the hourly (detail) tier only;
@@ -22,7 +23,7 @@ comparison.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pgmetrics.histogram import Histogram
 from tests.conftest import Database
 
 HOUR = timedelta(hours=1)
@@ -142,12 +144,14 @@ class Cell:
     min_duration_ms: float = float("inf")
     max_duration_ms: float = float("-inf")
     last_at: datetime | None = None
+    histogram: Histogram = field(default_factory=Histogram)
 
     def add(self, events: Sequence[Event], extremes: Sequence[Event] | None = None) -> None:
         for event in events:
             self.total += 1
             self.successful += event.success
             self.total_duration_ms += event.duration_ms
+            self.histogram.add(event.duration_ms)
         for event in extremes if extremes is not None else events:
             self.min_duration_ms = min(self.min_duration_ms, event.duration_ms)
             self.max_duration_ms = max(self.max_duration_ms, event.duration_ms)
@@ -164,9 +168,10 @@ class Cell:
             self.total_duration_ms / self.total,
             self.min_duration_ms,
             self.max_duration_ms,
-            None,
-            None,
-            None,
+            *(
+                self.histogram.quantile(q, self.min_duration_ms, self.max_duration_ms)
+                for q in (0.5, 0.95, 0.99)
+            ),
             self.last_at,
         )
 

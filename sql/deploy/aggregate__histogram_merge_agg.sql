@@ -1,6 +1,7 @@
 -- Deploy pgmetrics:aggregate__histogram_merge_agg to pg
 -- requires: function__histogram_merge
 -- requires: function__histogram_merge_agg_step
+-- requires: function__histogram_merge_agg_final
 
 BEGIN;
 
@@ -11,8 +12,7 @@ CREATE AGGREGATE pgmetrics._histogram_merge_agg(histogram bigint[]) (  -- noqa: 
     SFUNC = pgmetrics._histogram_merge_agg_step,
     STYPE = bigint[],
     INITCOND = '{}',
-    FINALFUNC = pgmetrics._histogram_merge,
-    FINALFUNC_EXTRA,
+    FINALFUNC = pgmetrics._histogram_merge_agg_final,
     COMBINEFUNC = pgmetrics._histogram_merge_agg_step,
     PARALLEL = SAFE
 );

@@ -3,6 +3,11 @@
 -- requires: table_route_metrics_daily
 -- requires: function__check_method
 -- requires: function__check_summary_range
+-- requires: function__histogram_of
+-- requires: function__histogram_difference
+-- requires: aggregate__histogram_merge_agg
+-- requires: function__histogram_quantiles
+-- requires: table_route_events
 
 BEGIN;
 
@@ -111,8 +116,8 @@ BEGIN
             d.failed::double precision / d.total_requests::double precision,
             d.total_duration_ms,
             d.total_duration_ms / d.total_requests::double precision,
-            d.min_duration_ms, d.max_duration_ms, NULL::double precision, NULL::double precision,
-            NULL::double precision, d.last_request_at
+            d.min_duration_ms, d.max_duration_ms, d.duration_quantiles[1], d.duration_quantiles[2],
+            d.duration_quantiles[3], d.last_request_at
         FROM pgmetrics.route_metrics_daily AS d
         WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
             AND NOT (d.period_start >= v_pending_start AND d.period_start < v_pending_end)
@@ -127,8 +132,7 @@ BEGIN
         a.failed::double precision / a.total_requests::double precision,
         a.total_duration_ms,
         a.total_duration_ms / a.total_requests::double precision,
-        a.min_duration_ms, a.max_duration_ms, NULL::double precision, NULL::double precision,
-        NULL::double precision, a.last_request_at
+        a.min_duration_ms, a.max_duration_ms, p.q[1], p.q[2], p.q[3], a.last_request_at
     FROM (
         SELECT
             CASE _route_metrics_summary.bucket
@@ -144,11 +148,16 @@ BEGIN
             pg_catalog.sum(s.total_duration_ms) AS total_duration_ms,
             pg_catalog.min(s.min_duration_ms) AS min_duration_ms,
             pg_catalog.max(s.max_duration_ms) AS max_duration_ms,
-            pg_catalog.max(s.last_request_at) AS last_request_at
+            pg_catalog.max(s.last_request_at) AS last_request_at,
+            pg_catalog.count(*) AS parts,
+            pg_catalog.sum(s.zero_count)::bigint AS zero_count,
+            pgmetrics._histogram_merge_agg(s.duration_histogram) AS duration_histogram,
+            pg_catalog.min(s.duration_quantiles) AS duration_quantiles
         FROM (
             SELECT
                 h.route, h.method, h.period_start, h.total_requests, h.successful, h.failed,
-                h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_request_at
+                h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_request_at, h.zero_count,
+                h.duration_histogram, h.duration_quantiles
             FROM pgmetrics.route_metrics AS h
             WHERE h.period_start >= v_hour_start AND h.period_start < v_daily_start
                 AND (_route_metrics_summary.route IS NULL OR h.route = _route_metrics_summary.route)
@@ -156,7 +165,8 @@ BEGIN
             UNION ALL
             SELECT
                 h.route, h.method, h.period_start, h.total_requests, h.successful, h.failed,
-                h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_request_at
+                h.total_duration_ms, h.min_duration_ms, h.max_duration_ms, h.last_request_at, h.zero_count,
+                h.duration_histogram, h.duration_quantiles
             FROM pgmetrics.route_metrics AS h
             WHERE h.period_start >= v_daily_end AND h.period_start < v_hour_end
                 AND (_route_metrics_summary.route IS NULL OR h.route = _route_metrics_summary.route)
@@ -164,7 +174,8 @@ BEGIN
             UNION ALL
             SELECT
                 d.route, d.method, d.period_start, d.total_requests, d.successful, d.failed,
-                d.total_duration_ms, d.min_duration_ms, d.max_duration_ms, d.last_request_at
+                d.total_duration_ms, d.min_duration_ms, d.max_duration_ms, d.last_request_at, d.zero_count,
+                d.duration_histogram, d.duration_quantiles
             FROM pgmetrics.route_metrics_daily AS d
             WHERE d.period_start >= v_daily_start AND d.period_start < v_daily_end
                 AND (NOT v_daily_direct OR (d.period_start >= v_pending_start AND d.period_start < v_pending_end))
@@ -175,7 +186,9 @@ BEGIN
             SELECT
                 e.route, e.method, e.period_start, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE e.success),
                 pg_catalog.count(*) FILTER (WHERE NOT e.success), pg_catalog.sum(e.duration_ms),
-                pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms), pg_catalog.max(e.at)
+                pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms), pg_catalog.max(e.at),
+                pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0),
+                pgmetrics._histogram_of(pg_catalog.array_agg(e.duration_ms)), NULL::double precision []
             FROM pgmetrics.route_events AS e
             WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
                 AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
@@ -191,7 +204,8 @@ BEGIN
                 d.route, d.method, d.period_start + INTERVAL '12 hours',
                 d.total_requests - COALESCE(r.total_requests, 0), d.successful - COALESCE(r.successful, 0),
                 d.failed - COALESCE(r.failed, 0), d.total_duration_ms - COALESCE(r.total_duration_ms, 0),
-                d.min_duration_ms, d.max_duration_ms, d.last_request_at
+                d.min_duration_ms, d.max_duration_ms, d.last_request_at, d.zero_count - COALESCE(r.zero_count, 0),
+                pgmetrics._histogram_difference(d.duration_histogram, r.duration_histogram), NULL::double precision []
             FROM pgmetrics.route_metrics_daily AS d
             LEFT JOIN (
                 SELECT
@@ -201,7 +215,9 @@ BEGIN
                     pg_catalog.sum(h.total_requests)::bigint AS total_requests,
                     pg_catalog.sum(h.successful)::bigint AS successful,
                     pg_catalog.sum(h.failed)::bigint AS failed,
-                    pg_catalog.sum(h.total_duration_ms) AS total_duration_ms
+                    pg_catalog.sum(h.total_duration_ms) AS total_duration_ms,
+                    pg_catalog.sum(h.zero_count)::bigint AS zero_count,
+                    pgmetrics._histogram_merge_agg(h.duration_histogram) AS duration_histogram
                 FROM pgmetrics.route_metrics AS h
                 WHERE h.period_start >= v_rest_start AND h.period_start < v_rest_end
                     AND (_route_metrics_summary.route IS NULL OR h.route = _route_metrics_summary.route)
@@ -214,7 +230,17 @@ BEGIN
                 AND d.total_requests > COALESCE(r.total_requests, 0)
         ) AS s
         GROUP BY 1, 2, 3
-    ) AS a;
+    ) AS a
+    -- A bucket of one stored row has its quantiles stored with it; the others are read from the merged histogram.
+    CROSS JOIN LATERAL (
+        SELECT
+            CASE
+                WHEN a.parts = 1 AND a.duration_quantiles IS NOT NULL THEN a.duration_quantiles
+                ELSE pgmetrics._histogram_quantiles(
+                    a.duration_histogram, a.zero_count, '{0.5,0.95,0.99}', a.min_duration_ms, a.max_duration_ms
+                )
+            END AS q
+    ) AS p;
 END
 $$;
 

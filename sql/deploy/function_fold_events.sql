@@ -21,11 +21,12 @@ DECLARE
     v_operation_events bigint;
 BEGIN
     /*
-     * Each statement deletes the pending events it sees and adds them, summed per key and hour, to the hourly
-     * tier in key order; the daily triggers follow. An event row is deleted once, so a concurrent fold cannot
-     * count it twice, and the move is one transaction, so a reader sees an event either pending or folded.
-     * Folds queue on an advisory lock (ingest_batch only tries it), so they do not wait on each other's rows.
-     * Rows are locked as every writer locks them: route hours, route days, operation hours, operation days.
+     * Each statement deletes the pending events it sees and adds them, summed per key and hour with the histogram
+     * of their durations, to the hourly tier in key order; the daily triggers follow. An event row is deleted once,
+     * so a concurrent fold cannot count it twice, and the move is one transaction, so a reader sees an event either
+     * pending or folded. Folds queue on an advisory lock (ingest_batch only tries it), so they do not wait on each
+     * other's rows. Rows are locked as every writer locks them: route hours, route days, operation hours, operation
+     * days.
      */
     -- The lock key is the text 'pgmetrics.fold_events' hashed once, a constant.
     PERFORM pg_catalog.pg_advisory_xact_lock(4622547330170361171);
@@ -33,18 +34,41 @@ BEGIN
     WITH e AS (
         DELETE FROM pgmetrics.route_events RETURNING route, method, period_start, success, duration_ms, at
     ),
+    histograms AS (
+        SELECT
+            k.route, k.method, k.period_start,
+            pg_catalog.array_agg((k.bucket::bigint << 46) | k.bucket_count ORDER BY k.bucket) AS histogram
+        FROM (
+            SELECT
+                e.route, e.method, e.period_start, pgmetrics._histogram_bucket(e.duration_ms) AS bucket,
+                pg_catalog.count(*) AS bucket_count
+            FROM e
+            WHERE e.duration_ms > 0
+            GROUP BY 1, 2, 3, 4
+        ) AS k
+        GROUP BY 1, 2, 3
+    ),
     folded AS (
         INSERT INTO pgmetrics.route_metrics AS m (
             route, method, period_start, period_end, total_requests, successful, failed,
-            total_duration_ms, min_duration_ms, max_duration_ms, last_request_at
+            total_duration_ms, min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram
         )
         SELECT
-            e.route, e.method, e.period_start, e.period_start + INTERVAL '1 hour', pg_catalog.count(*),
-            pg_catalog.count(*) FILTER (WHERE e.success), pg_catalog.count(*) FILTER (WHERE NOT e.success),
-            pg_catalog.sum(e.duration_ms), pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms),
-            pg_catalog.max(e.at)
-        FROM e
-        GROUP BY e.route, e.method, e.period_start
+            a.route, a.method, a.period_start, a.period_start + INTERVAL '1 hour', a.total_requests, a.successful,
+            a.failed, a.total_duration_ms, a.min_duration_ms, a.max_duration_ms, a.last_request_at, a.zero_count,
+            COALESCE(k.histogram, '{}')
+        FROM (
+            SELECT
+                e.route, e.method, e.period_start, pg_catalog.count(*) AS total_requests,
+                pg_catalog.count(*) FILTER (WHERE e.success) AS successful,
+                pg_catalog.count(*) FILTER (WHERE NOT e.success) AS failed,
+                pg_catalog.sum(e.duration_ms) AS total_duration_ms, pg_catalog.min(e.duration_ms) AS min_duration_ms,
+                pg_catalog.max(e.duration_ms) AS max_duration_ms, pg_catalog.max(e.at) AS last_request_at,
+                pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0) AS zero_count
+            FROM e
+            GROUP BY 1, 2, 3
+        ) AS a
+        LEFT JOIN histograms AS k ON k.route = a.route AND k.method = a.method AND k.period_start = a.period_start
         ORDER BY 1, 2, 3
         ON CONFLICT ON CONSTRAINT route_metrics_pkey DO UPDATE SET
             total_requests = m.total_requests + excluded.total_requests,
@@ -54,6 +78,8 @@ BEGIN
             min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
             max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
             last_request_at = GREATEST(m.last_request_at, excluded.last_request_at),
+            zero_count = m.zero_count + excluded.zero_count,
+            duration_histogram = pgmetrics._histogram_merge(m.duration_histogram, excluded.duration_histogram),
             updated_at = pg_catalog.now()
         RETURNING m.total_requests
     )
@@ -62,18 +88,41 @@ BEGIN
     WITH e AS (
         DELETE FROM pgmetrics.operation_events RETURNING operation, period_start, success, duration_ms, at
     ),
+    histograms AS (
+        SELECT
+            k.operation, k.period_start,
+            pg_catalog.array_agg((k.bucket::bigint << 46) | k.bucket_count ORDER BY k.bucket) AS histogram
+        FROM (
+            SELECT
+                e.operation, e.period_start, pgmetrics._histogram_bucket(e.duration_ms) AS bucket,
+                pg_catalog.count(*) AS bucket_count
+            FROM e
+            WHERE e.duration_ms > 0
+            GROUP BY 1, 2, 3
+        ) AS k
+        GROUP BY 1, 2
+    ),
     folded AS (
         INSERT INTO pgmetrics.operation_metrics AS m (
             operation, period_start, period_end, total_executions, successful, failed,
-            total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at
+            total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at, zero_count, duration_histogram
         )
         SELECT
-            e.operation, e.period_start, e.period_start + INTERVAL '1 hour', pg_catalog.count(*),
-            pg_catalog.count(*) FILTER (WHERE e.success), pg_catalog.count(*) FILTER (WHERE NOT e.success),
-            pg_catalog.sum(e.duration_ms), pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms),
-            pg_catalog.max(e.at)
-        FROM e
-        GROUP BY e.operation, e.period_start
+            a.operation, a.period_start, a.period_start + INTERVAL '1 hour', a.total_executions, a.successful,
+            a.failed, a.total_duration_ms, a.min_duration_ms, a.max_duration_ms, a.last_execution_at, a.zero_count,
+            COALESCE(k.histogram, '{}')
+        FROM (
+            SELECT
+                e.operation, e.period_start, pg_catalog.count(*) AS total_executions,
+                pg_catalog.count(*) FILTER (WHERE e.success) AS successful,
+                pg_catalog.count(*) FILTER (WHERE NOT e.success) AS failed,
+                pg_catalog.sum(e.duration_ms) AS total_duration_ms, pg_catalog.min(e.duration_ms) AS min_duration_ms,
+                pg_catalog.max(e.duration_ms) AS max_duration_ms, pg_catalog.max(e.at) AS last_execution_at,
+                pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0) AS zero_count
+            FROM e
+            GROUP BY 1, 2
+        ) AS a
+        LEFT JOIN histograms AS k ON k.operation = a.operation AND k.period_start = a.period_start
         ORDER BY 1, 2
         ON CONFLICT ON CONSTRAINT operation_metrics_pkey DO UPDATE SET
             total_executions = m.total_executions + excluded.total_executions,
@@ -83,6 +132,8 @@ BEGIN
             min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
             max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
             last_execution_at = GREATEST(m.last_execution_at, excluded.last_execution_at),
+            zero_count = m.zero_count + excluded.zero_count,
+            duration_histogram = pgmetrics._histogram_merge(m.duration_histogram, excluded.duration_histogram),
             updated_at = pg_catalog.now()
         RETURNING m.total_executions
     )

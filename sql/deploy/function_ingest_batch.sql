@@ -2,6 +2,8 @@
 -- requires: table_route_metrics
 -- requires: table_operation_metrics
 -- requires: table_ingested_batches
+-- requires: table_route_events
+-- requires: table_operation_events
 -- requires: function__check_name
 -- requires: function__check_method
 -- requires: function__check_batch_cell
@@ -78,6 +80,14 @@ BEGIN
         GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
         RAISE EXCEPTION '%[%]: %', v_array, v_index, v_message USING ERRCODE = 'invalid_parameter_value';
     END;
+    -- A histogram bucket counts at most 2^46 - 1 durations; a batch that could fill one is refused whole.
+    IF (SELECT pg_catalog.sum((c ->> 'n')::numeric) FROM pg_catalog.jsonb_array_elements(v_routes) AS c)
+        > 70368744177663
+        OR (SELECT pg_catalog.sum((c ->> 'n')::numeric) FROM pg_catalog.jsonb_array_elements(v_operations) AS c)
+        > 70368744177663 THEN
+        RAISE EXCEPTION 'a batch must count fewer than 2^46 durations per array'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
 
     -- A batch id seen before (committed, or being committed by a concurrent call) is acknowledged, not applied.
     INSERT INTO pgmetrics.ingested_batches (batch_id, route_cells, operation_cells)
@@ -91,39 +101,73 @@ BEGIN
     END IF;
 
     /*
-     * When no other fold runs, the pending events of route_events and operation_events (created by later changes
-     * of the plan) are folded in with the batch: deleted and added in the same statements, so the flush never
-     * waits for a fold and the events are counted once. Rows are written in key order, routes before operations,
-     * so concurrent batches and folds lock rows in the same order and cannot deadlock. Cells of the same key and
-     * hour within the batch are summed first. The lock key is the one of fold_events.
+     * When no other fold runs, the pending events of route_events and operation_events are folded in with the
+     * batch: deleted and added in the same statements, so the flush never waits for a fold and the events are
+     * counted once. Rows are written in key order, routes before operations, so concurrent batches and folds lock
+     * rows in the same order and cannot deadlock. Cells of the same key and hour within the batch are summed first.
+     * The lock key is the one of fold_events.
      */
     v_fold := pg_catalog.pg_try_advisory_xact_lock(4622547330170361171);
 
+    /*
+     * Histograms are summed per key, hour and bucket over the batch's elements and the events' buckets, then
+     * packed once per key and hour and merged into the stored row's histogram.
+     */
     WITH e AS (
         DELETE FROM pgmetrics.route_events AS x WHERE v_fold
         RETURNING x.route, x.method, x.period_start, x.success, x.duration_ms, x.at
-    )
-    INSERT INTO pgmetrics.route_metrics AS m (
-        route, method, period_start, period_end, total_requests, successful, failed,
-        total_duration_ms, min_duration_ms, max_duration_ms, last_request_at
-    )
-    SELECT
-        c.r, c.m, c.h, c.h + INTERVAL '1 hour', pg_catalog.sum(c.n)::bigint,
-        pg_catalog.sum(c.s)::bigint, pg_catalog.sum(c.f)::bigint, pg_catalog.sum(c.d), pg_catalog.min(c.lo),
-        pg_catalog.max(c.hi), pg_catalog.max(c.t)
-    FROM (
-        SELECT b.r, pg_catalog.upper(b.m) AS m, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t
+    ),
+    b AS (
+        SELECT
+            b.r, pg_catalog.upper(b.m) AS m, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t, b.zero_count, b.histogram
         FROM pg_catalog.jsonb_to_recordset(v_routes) AS b (
-            r text, m text, h timestamptz, n bigint, s bigint, f bigint,
-            d double precision, lo double precision, hi double precision, t timestamptz
+            r text, m text, h timestamptz, n bigint, s bigint, f bigint, d double precision, lo double precision,
+            hi double precision, t timestamptz, zero_count bigint, histogram jsonb
         )
+    ),
+    c AS (
+        SELECT b.r, b.m, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t, b.zero_count FROM b
         UNION ALL
         SELECT
             e.route, e.method, e.period_start, 1, e.success::int, (NOT e.success)::int, e.duration_ms,
-            e.duration_ms, e.duration_ms, e.at
+            e.duration_ms, e.duration_ms, e.at, (e.duration_ms = 0)::int
         FROM e
-    ) AS c
-    GROUP BY c.r, c.m, c.h
+    ),
+    buckets AS (
+        SELECT k.r, k.m, k.h, k.element >> 46 AS bucket, pg_catalog.sum(k.element & 70368744177663) AS bucket_count
+        FROM (
+            SELECT b.r, b.m, b.h, x.t::bigint AS element
+            FROM b CROSS JOIN LATERAL pg_catalog.jsonb_array_elements_text(b.histogram) AS x (t)
+            UNION ALL
+            SELECT e.route, e.method, e.period_start, (pgmetrics._histogram_bucket(e.duration_ms)::bigint << 46) | 1
+            FROM e
+            WHERE e.duration_ms > 0
+        ) AS k
+        GROUP BY 1, 2, 3, 4
+    ),
+    histograms AS (
+        SELECT
+            k.r, k.m, k.h,
+            pg_catalog.array_agg((k.bucket << 46) | k.bucket_count::bigint ORDER BY k.bucket) AS histogram
+        FROM buckets AS k
+        GROUP BY 1, 2, 3
+    )
+    INSERT INTO pgmetrics.route_metrics AS m (
+        route, method, period_start, period_end, total_requests, successful, failed,
+        total_duration_ms, min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram
+    )
+    SELECT
+        a.r, a.m, a.h, a.h + INTERVAL '1 hour', a.n, a.s, a.f, a.d, a.lo, a.hi, a.t, a.zero_count,
+        COALESCE(k.histogram, '{}')
+    FROM (
+        SELECT
+            c.r, c.m, c.h, pg_catalog.sum(c.n)::bigint AS n, pg_catalog.sum(c.s)::bigint AS s,
+            pg_catalog.sum(c.f)::bigint AS f, pg_catalog.sum(c.d) AS d, pg_catalog.min(c.lo) AS lo,
+            pg_catalog.max(c.hi) AS hi, pg_catalog.max(c.t) AS t, pg_catalog.sum(c.zero_count)::bigint AS zero_count
+        FROM c
+        GROUP BY c.r, c.m, c.h
+    ) AS a
+    LEFT JOIN histograms AS k ON k.r = a.r AND k.m = a.m AND k.h = a.h
     ORDER BY 1, 2, 3
     ON CONFLICT ON CONSTRAINT route_metrics_pkey DO UPDATE SET
         total_requests = m.total_requests + excluded.total_requests,
@@ -133,33 +177,64 @@ BEGIN
         min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
         max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
         last_request_at = GREATEST(m.last_request_at, excluded.last_request_at),
+        zero_count = m.zero_count + excluded.zero_count,
+        duration_histogram = pgmetrics._histogram_merge(m.duration_histogram, excluded.duration_histogram),
         updated_at = pg_catalog.now();
 
     WITH e AS (
         DELETE FROM pgmetrics.operation_events AS x WHERE v_fold
         RETURNING x.operation, x.period_start, x.success, x.duration_ms, x.at
-    )
-    INSERT INTO pgmetrics.operation_metrics AS m (
-        operation, period_start, period_end, total_executions, successful, failed,
-        total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at
-    )
-    SELECT
-        c.o, c.h, c.h + INTERVAL '1 hour', pg_catalog.sum(c.n)::bigint,
-        pg_catalog.sum(c.s)::bigint, pg_catalog.sum(c.f)::bigint, pg_catalog.sum(c.d), pg_catalog.min(c.lo),
-        pg_catalog.max(c.hi), pg_catalog.max(c.t)
-    FROM (
-        SELECT b.o, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t
+    ),
+    b AS (
+        SELECT b.o, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t, b.zero_count, b.histogram
         FROM pg_catalog.jsonb_to_recordset(v_operations) AS b (
-            o text, h timestamptz, n bigint, s bigint, f bigint,
-            d double precision, lo double precision, hi double precision, t timestamptz
+            o text, h timestamptz, n bigint, s bigint, f bigint, d double precision, lo double precision,
+            hi double precision, t timestamptz, zero_count bigint, histogram jsonb
         )
+    ),
+    c AS (
+        SELECT b.o, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t, b.zero_count FROM b
         UNION ALL
         SELECT
             e.operation, e.period_start, 1, e.success::int, (NOT e.success)::int, e.duration_ms,
-            e.duration_ms, e.duration_ms, e.at
+            e.duration_ms, e.duration_ms, e.at, (e.duration_ms = 0)::int
         FROM e
-    ) AS c
-    GROUP BY c.o, c.h
+    ),
+    buckets AS (
+        SELECT k.o, k.h, k.element >> 46 AS bucket, pg_catalog.sum(k.element & 70368744177663) AS bucket_count
+        FROM (
+            SELECT b.o, b.h, x.t::bigint AS element
+            FROM b CROSS JOIN LATERAL pg_catalog.jsonb_array_elements_text(b.histogram) AS x (t)
+            UNION ALL
+            SELECT e.operation, e.period_start, (pgmetrics._histogram_bucket(e.duration_ms)::bigint << 46) | 1
+            FROM e
+            WHERE e.duration_ms > 0
+        ) AS k
+        GROUP BY 1, 2, 3
+    ),
+    histograms AS (
+        SELECT
+            k.o, k.h,
+            pg_catalog.array_agg((k.bucket << 46) | k.bucket_count::bigint ORDER BY k.bucket) AS histogram
+        FROM buckets AS k
+        GROUP BY 1, 2
+    )
+    INSERT INTO pgmetrics.operation_metrics AS m (
+        operation, period_start, period_end, total_executions, successful, failed,
+        total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at, zero_count, duration_histogram
+    )
+    SELECT
+        a.o, a.h, a.h + INTERVAL '1 hour', a.n, a.s, a.f, a.d, a.lo, a.hi, a.t, a.zero_count,
+        COALESCE(k.histogram, '{}')
+    FROM (
+        SELECT
+            c.o, c.h, pg_catalog.sum(c.n)::bigint AS n, pg_catalog.sum(c.s)::bigint AS s,
+            pg_catalog.sum(c.f)::bigint AS f, pg_catalog.sum(c.d) AS d, pg_catalog.min(c.lo) AS lo,
+            pg_catalog.max(c.hi) AS hi, pg_catalog.max(c.t) AS t, pg_catalog.sum(c.zero_count)::bigint AS zero_count
+        FROM c
+        GROUP BY c.o, c.h
+    ) AS a
+    LEFT JOIN histograms AS k ON k.o = a.o AND k.h = a.h
     ORDER BY 1, 2
     ON CONFLICT ON CONSTRAINT operation_metrics_pkey DO UPDATE SET
         total_executions = m.total_executions + excluded.total_executions,
@@ -169,6 +244,8 @@ BEGIN
         min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
         max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
         last_execution_at = GREATEST(m.last_execution_at, excluded.last_execution_at),
+        zero_count = m.zero_count + excluded.zero_count,
+        duration_histogram = pgmetrics._histogram_merge(m.duration_histogram, excluded.duration_histogram),
         updated_at = pg_catalog.now();
 
     RETURN TRUE;
@@ -178,7 +255,8 @@ $$;
 COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) IS
 'Adds a batch of pre-aggregated cells to the hourly tables in one transaction, exactly once. routes and operations '
 'are JSON arrays (or NULL) of cells {"r": route, "m": method} or {"o": operation}, each with "h" (UTC hour start), '
-'"n" total, "s" successful, "f" failed, "d" sum, "lo" min, "hi" max of duration_ms and "t" (last event time); cells '
+'"n" total, "s" successful, "f" failed, "d" sum, "lo" min, "hi" max of duration_ms, "t" (last event time), '
+'"histogram" (JSON array of packed integers bucket * 2^46 + count, docs/HISTOGRAM.md) and "zero_count"; cells '
 'of the same key and hour are summed. When no other fold holds its lock, the pending events of the direct recording '
 'functions are folded in the same statements (see fold_events). Returns true when the batch was applied and false '
 'when batch_id had been applied before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad '

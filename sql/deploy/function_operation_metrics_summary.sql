@@ -67,7 +67,8 @@ COMMENT ON FUNCTION pgmetrics.operation_metrics_summary(timestamptz, timestamptz
 'default UTC; each hour counts in the local day or week containing its start), or all (one row per operation, '
 'bucket_start = start). operation filters when not NULL. Whole UTC days are read from the daily tier, so ranges '
 'older than the hourly detail still add up; a UTC day without its hours counts in the local day containing its UTC '
-'noon. Rows are ordered by bucket_start, operation; p50/p95/p99 are NULL. Raises 22004 for a NULL start, end, '
+'noon. p50/p95/p99 are nearest-rank percentiles within 1 % from the merged duration histograms '
+'(docs/HISTOGRAM.md). Rows are ordered by bucket_start, operation. Raises 22004 for a NULL start, end, '
 'bucket or tz and 22023 for infinite bounds, start after end, an unknown bucket or time zone, naming the argument.';
 
 REVOKE ALL ON FUNCTION pgmetrics.operation_metrics_summary(timestamptz, timestamptz, text, text, text) FROM public;

@@ -1,5 +1,5 @@
 -- Deploy pgmetrics:function_record_operation_metric to pg
--- requires: table_operation_metrics
+-- requires: table_operation_events
 -- requires: function__check_name
 
 BEGIN;
@@ -64,7 +64,6 @@ BEGIN
     /*
      * One row is appended to operation_events and nothing is updated, so concurrent calls on one key never wait
      * for each other; fold_events adds the row to its hourly bucket later and the summaries count it meanwhile.
-     * operation_events is created by a later change of the plan: PL/pgSQL resolves it when the function runs.
      */
     INSERT INTO pgmetrics.operation_events (operation, period_start, success, duration_ms, at)
     VALUES (

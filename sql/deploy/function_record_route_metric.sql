@@ -1,5 +1,5 @@
 -- Deploy pgmetrics:function_record_route_metric to pg
--- requires: table_route_metrics
+-- requires: table_route_events
 -- requires: function__check_name
 -- requires: function__check_method
 
@@ -74,7 +74,6 @@ BEGIN
     /*
      * One row is appended to route_events and nothing is updated, so concurrent calls on one key never wait for
      * each other; fold_events adds the row to its hourly bucket later and the summaries count it meanwhile.
-     * route_events is created by a later change of the plan: PL/pgSQL resolves it when the function runs.
      */
     INSERT INTO pgmetrics.route_events (route, method, period_start, success, duration_ms, at)
     VALUES (

@@ -1,6 +1,8 @@
 -- Deploy pgmetrics:function_report_status to pg
 -- requires: function_run_retention
 -- requires: table_ingested_batches
+-- requires: table_route_events
+-- requires: table_operation_events
 
 BEGIN;
 
@@ -29,7 +31,7 @@ BEGIN
             'route_metrics_daily', (SELECT pg_catalog.count(*) FROM pgmetrics.route_metrics_daily),
             'operation_metrics_daily', (SELECT pg_catalog.count(*) FROM pgmetrics.operation_metrics_daily),
             'ingested_batches', (SELECT pg_catalog.count(*) FROM pgmetrics.ingested_batches),
-            -- Pending events not folded yet (tables of a later change of the plan, resolved at run time).
+            -- Pending events not folded yet.
             'route_events', (SELECT pg_catalog.count(*) FROM pgmetrics.route_events),
             'operation_events', (SELECT pg_catalog.count(*) FROM pgmetrics.operation_events)
         ),

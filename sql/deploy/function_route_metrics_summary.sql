@@ -70,7 +70,8 @@ COMMENT ON FUNCTION pgmetrics.route_metrics_summary(timestamptz, timestamptz, te
 'default UTC; each hour counts in the local day or week containing its start), or all (one row per key, '
 'bucket_start = start). route and method (any case) filter when not NULL. Whole UTC days are read from the daily '
 'tier, so ranges older than the hourly detail still add up; a UTC day without its hours counts in the local day '
-'containing its UTC noon. Rows are ordered by bucket_start, route, method; p50/p95/p99 are NULL. Raises 22004 for '
+'containing its UTC noon. p50/p95/p99 are nearest-rank percentiles within 1 % from the merged duration histograms '
+'(docs/HISTOGRAM.md). Rows are ordered by bucket_start, route, method. Raises 22004 for '
 'a NULL start, end, bucket or tz and 22023 for infinite bounds, start after end, an unknown bucket, time zone or '
 'method, naming the argument.';
 

@@ -1,5 +1,6 @@
 -- Deploy pgmetrics:function_run_retention to pg
 -- requires: function__setting
+-- requires: function_fold_events
 -- requires: table_retention_runs
 -- requires: table_route_metrics_daily
 -- requires: table_operation_metrics_daily
@@ -45,7 +46,6 @@ BEGIN
     END IF;
 
     -- Pending events are folded first, so that expired ones reach the daily tier before their hours go.
-    -- fold_events is created by a later change of the plan: PL/pgSQL resolves it when the function runs.
     v_folded := pgmetrics.fold_events();
 
     -- Whole UTC days only: detail of a day goes all at once.

@@ -1,5 +1,5 @@
 -- Deploy pgmetrics:table_operation_metrics to pg
--- requires: schema_pgmetrics
+-- requires: function__histogram_quantiles
 
 BEGIN;
 
@@ -18,6 +18,15 @@ CREATE TABLE pgmetrics.operation_metrics (
     min_duration_ms double precision NOT NULL,
     max_duration_ms double precision NOT NULL,
     last_execution_at timestamptz NOT NULL,
+    -- The durations in 1 % log buckets (docs/HISTOGRAM.md); rows written before histograms existed hold none.
+    zero_count bigint NOT NULL DEFAULT 0,
+    duration_histogram bigint[] NOT NULL DEFAULT '{}',
+    -- p50, p95 and p99, kept with the row so that reading a row does not walk its histogram.
+    duration_quantiles double precision[] GENERATED ALWAYS AS (
+        pgmetrics._histogram_quantiles(
+            duration_histogram, zero_count, '{0.5,0.95,0.99}', min_duration_ms, max_duration_ms
+        )
+    ) STORED,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     -- The key column comes first so that the table can be distributed by operation.
@@ -31,8 +40,12 @@ CREATE TABLE pgmetrics.operation_metrics (
     ),
     CONSTRAINT operation_metrics_durations_check CHECK (
         0 <= min_duration_ms AND min_duration_ms <= max_duration_ms AND total_duration_ms >= 0
+        AND zero_count BETWEEN 0 AND total_executions
     )
-);
+)
+-- Past 128 bytes a row is compressed in place: a histogram's packed elements repeat their high bits, and the
+-- row stays under 1 kB (docs/HISTOGRAM.md).
+WITH (toast_tuple_target = 128);
 
 -- Time-range scans over all keys (summaries, retention) read this index, not the whole table.
 CREATE INDEX operation_metrics_period_start_idx ON pgmetrics.operation_metrics (period_start);

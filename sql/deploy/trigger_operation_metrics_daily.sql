@@ -23,7 +23,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION pgmetrics._operation_metrics_daily_apply();
 -- Hourly rows recorded before the daily tier existed; days already summed are left as they are.
 INSERT INTO pgmetrics.operation_metrics_daily (
     operation, period_start, period_end, total_executions, successful, failed,
-    total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at
+    total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at, zero_count, duration_histogram
 )
 SELECT
     h.operation,
@@ -35,7 +35,9 @@ SELECT
     pg_catalog.sum(h.total_duration_ms) AS total_duration_ms,
     pg_catalog.min(h.min_duration_ms) AS min_duration_ms,
     pg_catalog.max(h.max_duration_ms) AS max_duration_ms,
-    pg_catalog.max(h.last_execution_at) AS last_execution_at
+    pg_catalog.max(h.last_execution_at) AS last_execution_at,
+    pg_catalog.sum(h.zero_count) AS zero_count,
+    pgmetrics._histogram_merge_agg(h.duration_histogram) AS duration_histogram
 FROM pgmetrics.operation_metrics AS h
 GROUP BY 1, 2
 ORDER BY 1, 2

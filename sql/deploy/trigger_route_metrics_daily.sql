@@ -23,7 +23,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION pgmetrics._route_metrics_daily_apply();
 -- Hourly rows recorded before the daily tier existed; days already summed are left as they are.
 INSERT INTO pgmetrics.route_metrics_daily (
     route, method, period_start, period_end, total_requests, successful, failed,
-    total_duration_ms, min_duration_ms, max_duration_ms, last_request_at
+    total_duration_ms, min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram
 )
 SELECT
     h.route,
@@ -36,7 +36,9 @@ SELECT
     pg_catalog.sum(h.total_duration_ms) AS total_duration_ms,
     pg_catalog.min(h.min_duration_ms) AS min_duration_ms,
     pg_catalog.max(h.max_duration_ms) AS max_duration_ms,
-    pg_catalog.max(h.last_request_at) AS last_request_at
+    pg_catalog.max(h.last_request_at) AS last_request_at,
+    pg_catalog.sum(h.zero_count) AS zero_count,
+    pgmetrics._histogram_merge_agg(h.duration_histogram) AS duration_histogram
 FROM pgmetrics.route_metrics AS h
 GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3

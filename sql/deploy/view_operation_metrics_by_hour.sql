@@ -22,15 +22,15 @@ SELECT  -- noqa: ST06
     m.total_duration_ms / m.total_executions::double precision AS average_duration_ms,
     m.min_duration_ms,
     m.max_duration_ms,
-    NULL::double precision AS p50_duration_ms,
-    NULL::double precision AS p95_duration_ms,
-    NULL::double precision AS p99_duration_ms,
+    m.duration_quantiles[1] AS p50_duration_ms,
+    m.duration_quantiles[2] AS p95_duration_ms,
+    m.duration_quantiles[3] AS p99_duration_ms,
     m.last_execution_at
 FROM pgmetrics.operation_metrics AS m;
 
 COMMENT ON VIEW pgmetrics.operation_metrics_by_hour IS
-'Operation metrics per UTC hour, for dashboards and psql: the columns of operation_metrics_summary '
-'(p50/p95/p99 NULL). Readable by pgmetrics_reader.';
+'Operation metrics per UTC hour, for dashboards and psql: the columns of operation_metrics_summary. '
+'Readable by pgmetrics_reader.';
 
 REVOKE ALL ON pgmetrics.operation_metrics_by_hour FROM public;
 GRANT SELECT ON pgmetrics.operation_metrics_by_hour TO pgmetrics_reader;

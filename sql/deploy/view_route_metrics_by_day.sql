@@ -23,15 +23,15 @@ SELECT  -- noqa: ST06
     d.total_duration_ms / d.total_requests::double precision AS average_duration_ms,
     d.min_duration_ms,
     d.max_duration_ms,
-    NULL::double precision AS p50_duration_ms,
-    NULL::double precision AS p95_duration_ms,
-    NULL::double precision AS p99_duration_ms,
+    d.duration_quantiles[1] AS p50_duration_ms,
+    d.duration_quantiles[2] AS p95_duration_ms,
+    d.duration_quantiles[3] AS p99_duration_ms,
     d.last_request_at
 FROM pgmetrics.route_metrics_daily AS d;
 
 COMMENT ON VIEW pgmetrics.route_metrics_by_day IS
-'Route metrics per UTC day, for dashboards and psql: the columns of route_metrics_summary '
-'(p50/p95/p99 NULL). Readable by pgmetrics_reader.';
+'Route metrics per UTC day, for dashboards and psql: the columns of route_metrics_summary. '
+'Readable by pgmetrics_reader.';
 
 REVOKE ALL ON pgmetrics.route_metrics_by_day FROM public;
 GRANT SELECT ON pgmetrics.route_metrics_by_day TO pgmetrics_reader;

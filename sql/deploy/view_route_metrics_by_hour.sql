@@ -23,15 +23,15 @@ SELECT  -- noqa: ST06
     m.total_duration_ms / m.total_requests::double precision AS average_duration_ms,
     m.min_duration_ms,
     m.max_duration_ms,
-    NULL::double precision AS p50_duration_ms,
-    NULL::double precision AS p95_duration_ms,
-    NULL::double precision AS p99_duration_ms,
+    m.duration_quantiles[1] AS p50_duration_ms,
+    m.duration_quantiles[2] AS p95_duration_ms,
+    m.duration_quantiles[3] AS p99_duration_ms,
     m.last_request_at
 FROM pgmetrics.route_metrics AS m;
 
 COMMENT ON VIEW pgmetrics.route_metrics_by_hour IS
-'Route metrics per UTC hour, for dashboards and psql: the columns of route_metrics_summary '
-'(p50/p95/p99 NULL). Readable by pgmetrics_reader.';
+'Route metrics per UTC hour, for dashboards and psql: the columns of route_metrics_summary. '
+'Readable by pgmetrics_reader.';
 
 REVOKE ALL ON pgmetrics.route_metrics_by_hour FROM public;
 GRANT SELECT ON pgmetrics.route_metrics_by_hour TO pgmetrics_reader;

@@ -10,7 +10,7 @@ WHERE
     aggfnoid = 'pgmetrics._histogram_merge_agg(bigint[])'::regprocedure
     AND aggtransfn = 'pgmetrics._histogram_merge_agg_step(bigint[], bigint[])'::regprocedure
     AND aggcombinefn = 'pgmetrics._histogram_merge_agg_step(bigint[], bigint[])'::regprocedure
-    AND aggfinalfn = 'pgmetrics._histogram_merge(bigint[], bigint[])'::regprocedure;
+    AND aggfinalfn = 'pgmetrics._histogram_merge_agg_final(bigint[])'::regprocedure;
 SELECT
     1
     / (NOT pg_catalog.has_function_privilege('public', 'pgmetrics._histogram_merge_agg(bigint[])', 'EXECUTE'))::int;

@@ -4,7 +4,8 @@ SELECT plan(22);
 SELECT has_table('pgmetrics', 'route_metrics_daily', 'route_metrics_daily exists');
 SELECT columns_are('pgmetrics', 'route_metrics_daily', ARRAY[
     'route', 'method', 'period_start', 'period_end', 'total_requests', 'successful', 'failed',
-    'total_duration_ms', 'min_duration_ms', 'max_duration_ms', 'last_request_at', 'created_at', 'updated_at'
+    'total_duration_ms', 'min_duration_ms', 'max_duration_ms', 'last_request_at', 'zero_count',
+    'duration_histogram', 'duration_quantiles', 'created_at', 'updated_at'
 ], 'route_metrics_daily has the columns of route_metrics');
 SELECT col_is_pk('pgmetrics', 'route_metrics_daily', ARRAY['route', 'method', 'period_start'],
     'the daily route key starts with route');
@@ -20,7 +21,8 @@ SELECT ok(
 SELECT has_table('pgmetrics', 'operation_metrics_daily', 'operation_metrics_daily exists');
 SELECT columns_are('pgmetrics', 'operation_metrics_daily', ARRAY[
     'operation', 'period_start', 'period_end', 'total_executions', 'successful', 'failed',
-    'total_duration_ms', 'min_duration_ms', 'max_duration_ms', 'last_execution_at', 'created_at', 'updated_at'
+    'total_duration_ms', 'min_duration_ms', 'max_duration_ms', 'last_execution_at', 'zero_count',
+    'duration_histogram', 'duration_quantiles', 'created_at', 'updated_at'
 ], 'operation_metrics_daily has the columns of operation_metrics');
 SELECT col_is_pk('pgmetrics', 'operation_metrics_daily', ARRAY['operation', 'period_start'],
     'the daily operation key starts with operation');

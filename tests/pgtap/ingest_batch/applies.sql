@@ -1,19 +1,21 @@
 BEGIN;
-SELECT plan(8);
+SELECT plan(9);
 
 SELECT is(
     pgmetrics.ingest_batch(
         'a0000000-0000-4000-8000-000000000001',
         $$[
             {"r": "/users/{id}", "m": "get", "h": "2026-03-01T10:00:00Z", "n": 3, "s": 2, "f": 1,
-             "d": 30.5, "lo": 0.5, "hi": 20, "t": "2026-03-01T10:59:59.123456Z"},
+             "d": 30.5, "lo": 0.5, "hi": 20, "t": "2026-03-01T10:59:59.123456Z",
+             "zero_count": 0, "histogram": [-2392537302040575, 8162774324609025, 10555311626649601]},
             {"r": "/users/{id}", "m": "GET", "h": "2026-03-01T10:00:00Z", "n": 1, "s": 1, "f": 0,
-             "d": 40, "lo": 40, "hi": 40, "t": "2026-03-01T10:10:00Z"},
+             "d": 40, "lo": 40, "hi": 40, "t": "2026-03-01T10:10:00Z", "zero_count": 0,
+             "histogram": [13018217672867841]},
             {"r": "/orders", "m": "POST", "h": "2026-03-01T11:00:00+00:00", "n": 2, "s": 2, "f": 0,
-             "d": 4, "lo": 1, "hi": 3, "t": "2026-03-01T11:00:01Z"}
+             "d": 4, "lo": 1, "hi": 3, "t": "2026-03-01T11:00:01Z", "zero_count": 0, "histogram": [3870280929771522]}
         ]$$,
         $$[{"o": "send_email", "h": "2026-03-01T10:00:00Z", "n": 5, "s": 4, "f": 1,
-            "d": 50, "lo": 2, "hi": 20, "t": "2026-03-01T10:30:00Z"}]$$
+            "d": 50, "lo": 2, "hi": 20, "t": "2026-03-01T10:30:00Z", "zero_count": 0, "histogram": [10555311626649605]}]$$
     ),
     TRUE,
     'a new batch is applied and says so'
@@ -41,6 +43,13 @@ SELECT results_eq(
 );
 
 SELECT results_eq(
+    $$SELECT zero_count, duration_histogram FROM pgmetrics.route_metrics ORDER BY route$$,
+    $$VALUES (0::bigint, '{3870280929771522}'::bigint[]),
+             (0, '{-2392537302040575,8162774324609025,10555311626649601,13018217672867841}')$$,
+    'the histograms of cells of the same key and hour are merged'
+);
+
+SELECT results_eq(
     $$SELECT route_cells, operation_cells FROM pgmetrics.ingested_batches
       WHERE batch_id = 'a0000000-0000-4000-8000-000000000001'$$,
     $$VALUES (3, 1)$$,
@@ -53,7 +62,7 @@ SELECT is(
     pgmetrics.ingest_batch(
         'a0000000-0000-4000-8000-000000000002',
         $$[{"r": "/orders", "m": "POST", "h": "2026-03-01T11:00:00Z", "n": 1, "s": 1, "f": 0,
-            "d": 9, "lo": 9, "hi": 9, "t": "2026-03-01T11:10:00Z"}]$$,
+            "d": 9, "lo": 9, "hi": 9, "t": "2026-03-01T11:10:00Z", "zero_count": 0, "histogram": [7740561859543041]}]$$,
         NULL
     ),
     TRUE,
@@ -79,7 +88,7 @@ SET LOCAL timezone = 'Asia/Tokyo';
 SELECT pgmetrics.ingest_batch(
     'a0000000-0000-4000-8000-000000000004', NULL,
     $$[{"o": "tz", "h": "2026-03-01 10:00", "n": 1, "s": 1, "f": 0, "d": 1, "lo": 1, "hi": 1,
-        "t": "2026-03-01 10:05"}]$$
+        "t": "2026-03-01 10:05", "zero_count": 0, "histogram": [1]}]$$
 );
 SELECT is(
     (SELECT period_start FROM pgmetrics.operation_metrics WHERE operation = 'tz'),

@@ -55,6 +55,10 @@ SELECT set_eq(
         ('function', 'pgmetrics.operation_metrics_summary(timestamp with time zone,timestamp with time zone,text,text,text)',
          'pgmetrics_reader', 'EXECUTE'),
         ('function', 'pgmetrics.report_status()', 'pgmetrics_reader', 'EXECUTE'),
+        ('function', 'pgmetrics.route_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text,text)',
+         'pgmetrics_reader', 'EXECUTE'),
+        ('function', 'pgmetrics.operation_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text)',
+         'pgmetrics_reader', 'EXECUTE'),
         ('view', 'pgmetrics.route_metrics_by_hour', 'pgmetrics_reader', 'SELECT'),
         ('view', 'pgmetrics.route_metrics_by_day', 'pgmetrics_reader', 'SELECT'),
         ('view', 'pgmetrics.route_metrics_by_week', 'pgmetrics_reader', 'SELECT'),
@@ -132,13 +136,15 @@ SELECT set_eq(
         ('function', 'pgmetrics.route_metrics_summary(timestamp with time zone,timestamp with time zone,text,text,text,text)', 'EXECUTE'),
         ('function', 'pgmetrics.operation_metrics_summary(timestamp with time zone,timestamp with time zone,text,text,text)', 'EXECUTE'),
         ('function', 'pgmetrics.report_status()', 'EXECUTE'),
+        ('function', 'pgmetrics.route_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text,text)', 'EXECUTE'),
+        ('function', 'pgmetrics.operation_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text)', 'EXECUTE'),
         ('relation', 'pgmetrics.route_metrics_by_hour', 'SELECT'),
         ('relation', 'pgmetrics.route_metrics_by_day', 'SELECT'),
         ('relation', 'pgmetrics.route_metrics_by_week', 'SELECT'),
         ('relation', 'pgmetrics.operation_metrics_by_hour', 'SELECT'),
         ('relation', 'pgmetrics.operation_metrics_by_day', 'SELECT'),
         ('relation', 'pgmetrics.operation_metrics_by_week', 'SELECT')) AS v (kind, name, privilege)$$,
-    'the reader and its members may use the schema, execute the summaries and report_status and read the six views, nothing else'
+    'the reader and its members may use the schema, execute the summaries, the quantile functions and report_status and read the six views, nothing else'
 );
 SELECT is_empty(
     $$SELECT role, kind, name, privilege FROM effective WHERE role IN ('pgmetrics_test_nobody', 'public')$$,

@@ -10,14 +10,16 @@ SELECT pgmetrics.record_route_metric('/b', 'GET', true, 1, '2026-03-02 10:00+00'
 
 SELECT results_eq(
     $$SELECT bucket_start, route, method, total_requests, successful, failed, error_rate, total_duration_ms,
-             average_duration_ms, min_duration_ms, max_duration_ms, p50_duration_ms, p95_duration_ms,
-             p99_duration_ms, last_request_at
+             average_duration_ms, min_duration_ms, max_duration_ms,
+             -- Bucket values are within 1 % of the durations, and clamped to the minimum and maximum.
+             round(p50_duration_ms::numeric, 3)::float8, round(p95_duration_ms::numeric, 3)::float8,
+             round(p99_duration_ms::numeric, 3)::float8, last_request_at
       FROM pgmetrics.route_metrics_summary('2026-03-01', '2026-03-03')$$,
     $$VALUES ('2026-03-01 23:00+00'::timestamptz, '/a', 'GET', 2::bigint, 1::bigint, 1::bigint, 0.5::float8,
-              40::float8, 20::float8, 10::float8, 30::float8, NULL::float8, NULL::float8, NULL::float8,
+              40::float8, 20::float8, 10::float8, 30::float8, 10.075::float8, 30::float8, 30::float8,
               '2026-03-01 23:50+00'::timestamptz),
-             ('2026-03-02 00:00+00', '/a', 'GET', 1, 1, 0, 0, 2, 2, 2, 2, NULL, NULL, NULL, '2026-03-02 00:05+00'),
-             ('2026-03-02 10:00+00', '/b', 'GET', 1, 1, 0, 0, 1, 1, 1, 1, NULL, NULL, NULL, '2026-03-02 10:00+00')$$,
+             ('2026-03-02 00:00+00', '/a', 'GET', 1, 1, 0, 0, 2, 2, 2, 2, 2, 2, 2, '2026-03-02 00:05+00'),
+             ('2026-03-02 10:00+00', '/b', 'GET', 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, '2026-03-02 10:00+00')$$,
     'hour (the default): one row per UTC hour and key with every column'
 );
 SELECT results_eq(

@@ -1,12 +1,13 @@
 BEGIN;
-SELECT plan(30);
+SELECT plan(33);
 
 SELECT has_schema('pgmetrics');
 
 SELECT has_table('pgmetrics', 'route_metrics', 'route_metrics exists');
 SELECT columns_are('pgmetrics', 'route_metrics', ARRAY[
     'route', 'method', 'period_start', 'period_end', 'total_requests', 'successful', 'failed',
-    'total_duration_ms', 'min_duration_ms', 'max_duration_ms', 'last_request_at', 'created_at', 'updated_at'
+    'total_duration_ms', 'min_duration_ms', 'max_duration_ms', 'last_request_at', 'zero_count',
+    'duration_histogram', 'duration_quantiles', 'created_at', 'updated_at'
 ]);
 SELECT col_type_is('pgmetrics', 'route_metrics', 'total_requests', 'bigint', 'route counts are bigint');
 SELECT col_type_is('pgmetrics', 'route_metrics', 'successful', 'bigint', 'route successes are bigint');
@@ -30,7 +31,8 @@ SELECT ok(
 SELECT has_table('pgmetrics', 'operation_metrics', 'operation_metrics exists');
 SELECT columns_are('pgmetrics', 'operation_metrics', ARRAY[
     'operation', 'period_start', 'period_end', 'total_executions', 'successful', 'failed',
-    'total_duration_ms', 'min_duration_ms', 'max_duration_ms', 'last_execution_at', 'created_at', 'updated_at'
+    'total_duration_ms', 'min_duration_ms', 'max_duration_ms', 'last_execution_at', 'zero_count',
+    'duration_histogram', 'duration_quantiles', 'created_at', 'updated_at'
 ]);
 SELECT col_type_is('pgmetrics', 'operation_metrics', 'total_executions', 'bigint', 'operation counts are bigint');
 SELECT col_type_is('pgmetrics', 'operation_metrics', 'successful', 'bigint', 'operation successes are bigint');
@@ -68,6 +70,26 @@ SELECT throws_ok(
         total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at)
       VALUES ('op', '2026-01-01 10:00+00', '2026-01-01 11:00+00', 1, 1, 0, 1, 5, 1, now())$$,
     '23514', NULL, 'min must not exceed max'
+);
+SELECT throws_ok(
+    $$INSERT INTO pgmetrics.route_metrics (route, method, period_start, period_end, total_requests, successful, failed,
+        total_duration_ms, min_duration_ms, max_duration_ms, last_request_at, zero_count)
+      VALUES ('/x', 'GET', '2026-01-01 10:00+00', '2026-01-01 11:00+00', 1, 1, 0, 0, 0, 0, now(), 2)$$,
+    '23514', NULL, 'zero durations cannot outnumber the requests'
+);
+SELECT is(
+    (SELECT count(*)::int FROM pg_catalog.pg_class
+     WHERE relnamespace = 'pgmetrics'::regnamespace AND reloptions @> ARRAY['toast_tuple_target=128']),
+    4,
+    'the hourly and daily tables compress rows past 128 bytes, histograms included'
+);
+SELECT is(
+    (SELECT count(*)::int FROM pg_catalog.pg_attribute
+     WHERE attrelid IN ('pgmetrics.route_metrics'::regclass, 'pgmetrics.route_metrics_daily'::regclass,
+                        'pgmetrics.operation_metrics'::regclass, 'pgmetrics.operation_metrics_daily'::regclass)
+         AND attname = 'duration_quantiles' AND attgenerated = 's'),
+    4,
+    'p50, p95 and p99 are stored generated columns of every tier table'
 );
 
 SELECT * FROM finish();
