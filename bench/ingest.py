@@ -23,9 +23,12 @@ from psycopg.types.json import Jsonb
 from bench.results import append_results
 from pgmetrics import queries
 from pgmetrics.deploy import deploy
+from pgmetrics.histogram import Histogram
 from pgmetrics.localcluster import LocalCluster
 
 HOUR = datetime(2026, 3, 2, 10, tzinfo=UTC)
+# The ten durations of every cell: sum 123.5, min 1.5, max 40.25.
+DURATIONS = Histogram.of([1.5, 5.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 19.75, 40.25])
 GOAL = 0.7
 
 
@@ -42,6 +45,7 @@ def cells(count: int, hour: datetime) -> list[dict[str, object]]:
             "lo": 1.5,
             "hi": 40.25,
             "t": (hour + timedelta(minutes=59)).isoformat(),
+            **DURATIONS.to_json(),
         }
         for index in range(count)
     ]
@@ -50,7 +54,21 @@ def cells(count: int, hour: datetime) -> list[dict[str, object]]:
 def copy_rows(count: int, hour: datetime) -> list[tuple[object, ...]]:
     last = hour + timedelta(minutes=59)
     return [
-        (f"/route/{i}", "GET", hour, hour + timedelta(hours=1), 10, 9, 1, 123.5, 1.5, 40.25, last)
+        (
+            f"/route/{i}",
+            "GET",
+            hour,
+            hour + timedelta(hours=1),
+            10,
+            9,
+            1,
+            123.5,
+            1.5,
+            40.25,
+            last,
+            DURATIONS.zero_count,
+            DURATIONS.to_sql(),
+        )
         for i in range(count)
     ]
 
@@ -71,7 +89,8 @@ def time_copy(
     began = time.perf_counter()
     with conn.cursor().copy(
         "COPY bench_copy (route, method, period_start, period_end, total_requests, successful, "
-        "failed, total_duration_ms, min_duration_ms, max_duration_ms, last_request_at) FROM STDIN"
+        "failed, total_duration_ms, min_duration_ms, max_duration_ms, last_request_at, zero_count, "
+        "duration_histogram) FROM STDIN"
     ) as copy:
         for row in rows:
             copy.write_row(row)

@@ -16,6 +16,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage, MetricsStorage, TimeRange
+from pgmetrics.histogram import Histogram
 from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database
 from tests.stored import (
@@ -94,6 +95,7 @@ _CELL = {
     "lo": 1.0,
     "hi": 3.0,
     "t": "2026-03-02T10:20:00+00:00",
+    **Histogram.of([1.0, 2.0, 3.0]).to_json(),
 }
 
 

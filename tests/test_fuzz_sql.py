@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 
+from pgmetrics.histogram import Histogram, bucket_index
 from tests.conftest import Database, count_fuzz_input
 
 EXAMPLES = 1000
@@ -303,6 +304,15 @@ COUNT = st.one_of(st.integers(0, 5), st.integers(-(2**70), 2**70), JSON)
 NUMBER = st.one_of(st.floats(0, 1e6), st.floats(allow_nan=False, allow_infinity=False), JSON)
 
 
+def _histogram(n: int, lo: float, hi: float) -> dict[str, object]:
+    """A histogram and zero_count that agree with the cell's count and extremes."""
+    zeros = min(n, 1) if lo == 0 else 0
+    if hi == 0:
+        zeros = n
+    counts = {bucket_index(hi): n - zeros} if n > zeros else {}
+    return Histogram(counts, zeros).to_json()
+
+
 @st.composite
 def cells(draw: st.DrawFn, kind: str) -> dict[str, Any]:
     """A cell that is valid, or close to valid with some fields mutated, missing or added."""
@@ -320,6 +330,7 @@ def cells(draw: st.DrawFn, kind: str) -> dict[str, Any]:
         "lo": lo,
         "hi": hi,
         "t": hour,
+        **_histogram(n_s + n_f, lo, hi),
     }
     if kind == "route":
         cell["r"] = draw(TEXT)

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from pgmetrics.deploy import deploy
+from pgmetrics.histogram import Histogram
 from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database
 
@@ -47,11 +48,13 @@ def _batches(dsn: str, index: int, errors: list[BaseException]) -> None:
     cells = [
         {"r": r, "m": "get", "h": T0.replace(minute=0).isoformat(), "n": 10, "s": 8, "f": 2}
         | {"d": 20.0, "lo": 2.0, "hi": 2.0, "t": T0.isoformat()}
+        | Histogram.of([2.0] * 10).to_json()
         for r in reversed(ROUTES)
     ]
     operations = [
         {"o": "hot", "h": T0.replace(minute=0).isoformat(), "n": 10, "s": 10, "f": 0}
         | {"d": 10.0, "lo": 1.0, "hi": 1.0, "t": T0.isoformat()}
+        | Histogram.of([1.0] * 10).to_json()
     ]
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
