@@ -15,7 +15,7 @@ __all__ = [
     "ALPHA",
     "GAMMA",
     "KEY_SHIFT",
-    "MAX_BUCKET_COUNT",
+    "MAX_ELEMENT_COUNT",
     "Histogram",
     "bucket_index",
     "bucket_value",
@@ -37,10 +37,11 @@ _LN_MIN_NORMAL = -708.3964185322641
 _WINDOW = 1e-6
 """Half-width, in buckets, of the band around an integer where the logarithm is not trusted."""
 
-KEY_SHIFT = 46
-"""A packed element is key * 2**46 + count: sorted elements are sorted keys."""
-MAX_BUCKET_COUNT = (1 << KEY_SHIFT) - 1
-_COUNT_MASK = MAX_BUCKET_COUNT
+KEY_SHIFT = 15
+"""A packed element is key * 2**15 + count, a 32-bit integer: sorted elements are sorted keys."""
+MAX_ELEMENT_COUNT = (1 << KEY_SHIFT) - 1
+"""An element counts at most this many durations; a larger count takes several elements."""
+_COUNT_MASK = MAX_ELEMENT_COUNT
 
 
 def _mul(am: float, ae: int, bm: float, be: int) -> tuple[float, int]:
@@ -112,9 +113,9 @@ def bucket_value(index: int) -> float:
 
 
 def pack(key: int, count: int) -> int:
-    """One element of the SQL form: key * 2**46 + count, 1 <= count < 2**46."""
-    if not 0 < count <= MAX_BUCKET_COUNT:
-        raise ValueError(f"count must be 1 to {MAX_BUCKET_COUNT}, got {count}")
+    """One element of the SQL form: key * 2**15 + count, 1 <= count <= 32767."""
+    if not 0 < count <= MAX_ELEMENT_COUNT:
+        raise ValueError(f"count must be 1 to {MAX_ELEMENT_COUNT}, got {count}")
     return (key << KEY_SHIFT) | count
 
 
@@ -207,8 +208,15 @@ class Histogram:
         return value
 
     def to_sql(self) -> list[int]:
-        """The histogram argument of the SQL functions: packed elements, keys ascending."""
-        return [pack(index, self.counts[index]) for index in sorted(self.counts)]
+        """The histogram argument of the SQL functions: packed elements in ascending order, a
+        count above 32767 split over several elements of its bucket, the remainder first."""
+        elements = []
+        for index in sorted(self.counts):
+            full, rest = divmod(self.counts[index], MAX_ELEMENT_COUNT)
+            if rest:
+                elements.append(pack(index, rest))
+            elements.extend([pack(index, MAX_ELEMENT_COUNT)] * full)
+        return elements
 
     @classmethod
     def from_sql(cls, packed: Iterable[int] | None, zero_count: int = 0) -> Histogram:

@@ -20,7 +20,7 @@ HOURS = 24
 # A throwaway aggregate folding values with _histogram_add: how a recording upsert grows a row.
 _BUILD_AGGREGATE = """
 CREATE AGGREGATE pg_temp.build_histogram(double precision) (
-    SFUNC = pgmetrics._histogram_add, STYPE = bigint[], INITCOND = '{}'
+    SFUNC = pgmetrics._histogram_add, STYPE = int[], INITCOND = '{}'
 )
 """
 _HOURS = """
@@ -151,9 +151,21 @@ def test_python_sql_and_json_forms_round_trip() -> None:
     assert Histogram.from_sql(packed, histogram.zero_count) == histogram
     assert Histogram.from_json(histogram.to_json()) == histogram
     assert unpack(pack(-37_220, 1)) == (-37_220, 1)
-    assert unpack(pack(35_488, 2**46 - 1)) == (35_488, 2**46 - 1)
+    assert unpack(pack(35_488, 32_767)) == (35_488, 32_767)
+    assert -(2**31) <= pack(-37_220, 1) < pack(35_488, 32_767) < 2**31
     with pytest.raises(ValueError, match="count"):
-        pack(1, 2**46)
+        pack(1, 32_768)
+    # A count above 32767 takes several elements of its bucket, the remainder first.
+    big = Histogram({-1: 1, 0: 70_000, 1: 32_767})
+    assert big.to_sql() == [
+        pack(-1, 1),
+        pack(0, 4_466),
+        pack(0, 32_767),
+        pack(0, 32_767),
+        pack(1, 32_767),
+    ]
+    assert big.to_sql() == sorted(big.to_sql())
+    assert Histogram.from_sql(big.to_sql()) == big
     assert bucket_index(1.0) == 0
 
 
@@ -196,7 +208,7 @@ def _check_sql_merge(
                (SELECT pg_temp.build_histogram(v)
                 FROM unnest(%(a)s::float8[] || %(b)s::float8[]) AS v),
                (SELECT pgmetrics._histogram_merge_agg(h)
-                FROM (VALUES (%(ha)s::bigint[]), (%(hb)s::bigint[])) AS t(h))
+                FROM (VALUES (%(ha)s::int[]), (%(hb)s::int[])) AS t(h))
         """,
         {"a": a, "b": b, "ha": Histogram.of(a).to_sql(), "hb": Histogram.of(b).to_sql()},
     ).fetchone()
@@ -208,8 +220,8 @@ def _check_sql_merge(
 def test_sql_merge_aggregate_in_parallel_equals_serial(db: Database) -> None:
     with db.connect() as conn:
         conn.execute(
-            "CREATE TABLE par AS SELECT ARRAY[(mod(g, 300)::bigint << 46) | 1,"
-            " ((mod(g, 7) + 1000)::bigint << 46) | 2] AS h FROM generate_series(1, 100000) AS g"
+            "CREATE TABLE par AS SELECT ARRAY[(mod(g, 300) << 15) | 1,"
+            " ((mod(g, 7) + 1000) << 15) | 2] AS h FROM generate_series(1, 100000) AS g"
         )
         conn.execute("ANALYZE par")
         for setting in (

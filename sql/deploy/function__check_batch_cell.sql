@@ -65,7 +65,7 @@ BEGIN
         RAISE EXCEPTION 'd must be >= lo, got d = %, lo = %', v_sum, v_min
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- The durations' histogram (docs/HISTOGRAM.md): packed integers key * 2^46 + count, with zero_count apart.
+    -- The durations' histogram (docs/HISTOGRAM.md): integers bucket * 2^15 + count, with zero_count apart.
     v_value := _check_batch_cell.cell -> 'zero_count';
     IF pg_catalog.jsonb_typeof(v_value) IS DISTINCT FROM 'number' OR (v_value #>> '{}') !~ '^[0-9]{1,18}$' THEN
         RAISE EXCEPTION 'zero_count must be an integer >= 0, got %', COALESCE(v_value::text, 'nothing')
@@ -80,22 +80,22 @@ BEGIN
     SELECT x.i - 1, x.e
     INTO v_index, v_element
     FROM pg_catalog.jsonb_array_elements(v_value) WITH ORDINALITY AS x (e, i)
-    WHERE pg_catalog.jsonb_typeof(x.e) <> 'number' OR (x.e #>> '{}') !~ '^-?[0-9]{1,19}$'
-        OR (x.e #>> '{}')::numeric NOT BETWEEN -9223372036854775808 AND 9223372036854775807
+    WHERE pg_catalog.jsonb_typeof(x.e) <> 'number' OR (x.e #>> '{}') !~ '^-?[0-9]{1,10}$'
+        OR (x.e #>> '{}')::numeric NOT BETWEEN -2147483648 AND 2147483647
     ORDER BY x.i
     LIMIT 1;
     IF FOUND THEN
-        RAISE EXCEPTION 'histogram[%] must be an integer key * 2^46 + count, got %', v_index, v_element
+        RAISE EXCEPTION 'histogram[%] must be an integer bucket * 2^15 + count, got %', v_index, v_element
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT
-        pg_catalog.sum(x.e & 70368744177663),
+        pg_catalog.sum(x.e & 32767),
         pg_catalog.min(x.i - 1) FILTER (
-            WHERE (x.e >> 46) NOT BETWEEN -37220 AND 35488 OR (x.e & 70368744177663) = 0
+            WHERE (x.e >> 15) NOT BETWEEN -37220 AND 35488 OR (x.e & 32767) = 0
         )
     INTO v_histogram_total, v_index
     FROM pg_catalog.jsonb_array_elements_text(v_value) WITH ORDINALITY AS y (t, i),
-        LATERAL (SELECT y.t::bigint AS e, y.i) AS x;
+        LATERAL (SELECT y.t::int AS e, y.i) AS x;
     IF v_index IS NOT NULL THEN
         RAISE EXCEPTION 'histogram[%] must hold a bucket from -37220 to 35488 and a count > 0, got %',
             v_index, v_value -> v_index::int

@@ -5,8 +5,8 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE FUNCTION pgmetrics._histogram_merge_agg_step(state bigint[], histogram bigint[])
-RETURNS bigint[]
+CREATE FUNCTION pgmetrics._histogram_merge_agg_step(state int[], histogram int[])
+RETURNS int[]
 LANGUAGE plpgsql
 IMMUTABLE
 PARALLEL SAFE
@@ -14,9 +14,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     -- Marks a state that is a concatenation still to be merged; no histogram holds it (its key is out of range).
-    c_unmerged CONSTANT bigint := -9223372036854775808;
-    v_state bigint[] := _histogram_merge_agg_step.state;
-    v_histogram bigint[] := _histogram_merge_agg_step.histogram;
+    c_unmerged CONSTANT int := -2147483648;
+    v_state int[] := _histogram_merge_agg_step.state;
+    v_histogram int[] := _histogram_merge_agg_step.histogram;
 BEGIN
     /*
     Appending is cheap and merging is not: the state is a concatenation, merged only when it grows past
@@ -42,12 +42,12 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION pgmetrics._histogram_merge_agg_step(bigint[], bigint[]) IS
+COMMENT ON FUNCTION pgmetrics._histogram_merge_agg_step(int[], int[]) IS
 'Transition and combine function of pgmetrics._histogram_merge_agg: appends histogram to state behind a leading '
 'marker element (-2^63) meaning "to be merged", merging with pgmetrics._histogram_merge once the state exceeds 4096 '
 'elements; the first histogram of a group is the state as it is. A NULL or empty histogram leaves state unchanged. '
 'Raises 22003 as pgmetrics._histogram_merge does.';
 
-REVOKE ALL ON FUNCTION pgmetrics._histogram_merge_agg_step(bigint[], bigint[]) FROM public;
+REVOKE ALL ON FUNCTION pgmetrics._histogram_merge_agg_step(int[], int[]) FROM public;
 
 COMMIT;

@@ -6,7 +6,7 @@ BEGIN;
 SET LOCAL search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION pgmetrics._histogram_quantile(
-    histogram bigint[],
+    histogram int[],
     zero_count bigint,
     q double precision,
     min double precision,
@@ -27,7 +27,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics._histogram_quantile(
-    bigint[], bigint, double precision, double precision, double precision
+    int[], bigint, double precision, double precision, double precision
 ) IS
 'Returns the nearest-rank q-quantile (rank max(1, ceil(q * n))) of the durations counted by histogram and '
 'zero_count: 0 for a rank in the zero bucket, else the value 2 g^k / (g + 1) of the bucket k holding the rank, '
@@ -36,7 +36,7 @@ COMMENT ON FUNCTION pgmetrics._histogram_quantile(
 'that is NULL, NaN or outside [0, 1].';
 
 REVOKE ALL ON FUNCTION pgmetrics._histogram_quantile(
-    bigint[], bigint, double precision, double precision, double precision
+    int[], bigint, double precision, double precision, double precision
 ) FROM public;
 
 COMMIT;

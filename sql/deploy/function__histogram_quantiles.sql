@@ -6,7 +6,7 @@ BEGIN;
 SET LOCAL search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION pgmetrics._histogram_quantiles(
-    histogram bigint[],
+    histogram int[],
     zero_count bigint,
     qs double precision[],
     min double precision,
@@ -19,14 +19,14 @@ PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    c_count_mask CONSTANT bigint := 70368744177663;
+    c_count_mask CONSTANT int := 32767;
     c_ln_gamma CONSTANT double precision := 0.020000666706669435;
     c_ln_midpoint CONSTANT double precision := -0.010050335853501395;
-    v_histogram bigint[] := COALESCE(_histogram_quantiles.histogram, '{}');
+    v_histogram int[] := COALESCE(_histogram_quantiles.histogram, '{}');
     v_zero_count bigint := COALESCE(_histogram_quantiles.zero_count, 0);
     v_total bigint := v_zero_count;
-    v_previous bigint;
-    v_element bigint;
+    v_previous int;
+    v_element int;
     v_q double precision;
     v_count int;
     v_ranks double precision[];
@@ -91,7 +91,7 @@ BEGIN
         v_seen := v_seen + (v_element & c_count_mask);
         IF v_seen >= v_ranks[v_order[v_next]] THEN
             -- 2 g^k / (g + 1) as an exponential, held inside the range of normal doubles.
-            v_exponent := (v_element >> 46) * c_ln_gamma + c_ln_midpoint;
+            v_exponent := (v_element >> 15) * c_ln_gamma + c_ln_midpoint;
             IF v_exponent >= 709.782712893384 THEN
                 v_value := 1.7976931348623157e308;
             ELSE
@@ -119,7 +119,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics._histogram_quantiles(
-    bigint[], bigint, double precision[], double precision, double precision
+    int[], bigint, double precision[], double precision, double precision
 ) IS
 'Returns the nearest-rank quantile (rank max(1, ceil(q * n))) for each q of qs, in the order of qs, of the durations '
 'counted by histogram and zero_count: 0 for a rank in the zero bucket, else the value 2 g^k / (g + 1) of the bucket '
@@ -128,7 +128,7 @@ COMMENT ON FUNCTION pgmetrics._histogram_quantiles(
 'in any order are merged first. Raises 22004 for NULL qs and 22023 for a q that is NULL, NaN or outside [0, 1].';
 
 REVOKE ALL ON FUNCTION pgmetrics._histogram_quantiles(
-    bigint[], bigint, double precision[], double precision, double precision
+    int[], bigint, double precision[], double precision, double precision
 ) FROM public;
 
 COMMIT;

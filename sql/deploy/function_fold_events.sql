@@ -4,6 +4,8 @@
 -- requires: trigger_route_metrics_daily
 -- requires: trigger_operation_metrics_daily
 -- requires: role_pgmetrics_writer
+-- requires: function__histogram_bucket
+-- requires: function__histogram_pack
 
 BEGIN;
 
@@ -37,7 +39,7 @@ BEGIN
     histograms AS (
         SELECT
             k.route, k.method, k.period_start,
-            pg_catalog.array_agg((k.bucket::bigint << 46) | k.bucket_count ORDER BY k.bucket) AS histogram
+            pgmetrics._histogram_pack(pg_catalog.array_agg(k.bucket), pg_catalog.array_agg(k.bucket_count)) AS histogram
         FROM (
             SELECT
                 e.route, e.method, e.period_start, pgmetrics._histogram_bucket(e.duration_ms) AS bucket,
@@ -91,7 +93,7 @@ BEGIN
     histograms AS (
         SELECT
             k.operation, k.period_start,
-            pg_catalog.array_agg((k.bucket::bigint << 46) | k.bucket_count ORDER BY k.bucket) AS histogram
+            pgmetrics._histogram_pack(pg_catalog.array_agg(k.bucket), pg_catalog.array_agg(k.bucket_count)) AS histogram
         FROM (
             SELECT
                 e.operation, e.period_start, pgmetrics._histogram_bucket(e.duration_ms) AS bucket,

@@ -7,6 +7,9 @@
 -- requires: function__check_name
 -- requires: function__check_method
 -- requires: function__check_batch_cell
+-- requires: function__histogram_bucket
+-- requires: function__histogram_pack
+-- requires: function__histogram_merge
 
 BEGIN;
 
@@ -80,14 +83,6 @@ BEGIN
         GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
         RAISE EXCEPTION '%[%]: %', v_array, v_index, v_message USING ERRCODE = 'invalid_parameter_value';
     END;
-    -- A histogram bucket counts at most 2^46 - 1 durations; a batch that could fill one is refused whole.
-    IF (SELECT pg_catalog.sum((c ->> 'n')::numeric) FROM pg_catalog.jsonb_array_elements(v_routes) AS c)
-        > 70368744177663
-        OR (SELECT pg_catalog.sum((c ->> 'n')::numeric) FROM pg_catalog.jsonb_array_elements(v_operations) AS c)
-        > 70368744177663 THEN
-        RAISE EXCEPTION 'a batch must count fewer than 2^46 durations per array'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
 
     -- A batch id seen before (committed, or being committed by a concurrent call) is acknowledged, not applied.
     INSERT INTO pgmetrics.ingested_batches (batch_id, route_cells, operation_cells)
@@ -134,12 +129,12 @@ BEGIN
         FROM e
     ),
     buckets AS (
-        SELECT k.r, k.m, k.h, k.element >> 46 AS bucket, pg_catalog.sum(k.element & 70368744177663) AS bucket_count
+        SELECT k.r, k.m, k.h, k.element >> 15 AS bucket, pg_catalog.sum(k.element & 32767)::bigint AS bucket_count
         FROM (
-            SELECT b.r, b.m, b.h, x.t::bigint AS element
+            SELECT b.r, b.m, b.h, x.t::int AS element
             FROM b CROSS JOIN LATERAL pg_catalog.jsonb_array_elements_text(b.histogram) AS x (t)
             UNION ALL
-            SELECT e.route, e.method, e.period_start, (pgmetrics._histogram_bucket(e.duration_ms)::bigint << 46) | 1
+            SELECT e.route, e.method, e.period_start, (pgmetrics._histogram_bucket(e.duration_ms) << 15) | 1
             FROM e
             WHERE e.duration_ms > 0
         ) AS k
@@ -148,7 +143,7 @@ BEGIN
     histograms AS (
         SELECT
             k.r, k.m, k.h,
-            pg_catalog.array_agg((k.bucket << 46) | k.bucket_count::bigint ORDER BY k.bucket) AS histogram
+            pgmetrics._histogram_pack(pg_catalog.array_agg(k.bucket), pg_catalog.array_agg(k.bucket_count)) AS histogram
         FROM buckets AS k
         GROUP BY 1, 2, 3
     )
@@ -201,12 +196,12 @@ BEGIN
         FROM e
     ),
     buckets AS (
-        SELECT k.o, k.h, k.element >> 46 AS bucket, pg_catalog.sum(k.element & 70368744177663) AS bucket_count
+        SELECT k.o, k.h, k.element >> 15 AS bucket, pg_catalog.sum(k.element & 32767)::bigint AS bucket_count
         FROM (
-            SELECT b.o, b.h, x.t::bigint AS element
+            SELECT b.o, b.h, x.t::int AS element
             FROM b CROSS JOIN LATERAL pg_catalog.jsonb_array_elements_text(b.histogram) AS x (t)
             UNION ALL
-            SELECT e.operation, e.period_start, (pgmetrics._histogram_bucket(e.duration_ms)::bigint << 46) | 1
+            SELECT e.operation, e.period_start, (pgmetrics._histogram_bucket(e.duration_ms) << 15) | 1
             FROM e
             WHERE e.duration_ms > 0
         ) AS k
@@ -215,7 +210,7 @@ BEGIN
     histograms AS (
         SELECT
             k.o, k.h,
-            pg_catalog.array_agg((k.bucket << 46) | k.bucket_count::bigint ORDER BY k.bucket) AS histogram
+            pgmetrics._histogram_pack(pg_catalog.array_agg(k.bucket), pg_catalog.array_agg(k.bucket_count)) AS histogram
         FROM buckets AS k
         GROUP BY 1, 2
     )
@@ -256,7 +251,7 @@ COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) IS
 'Adds a batch of pre-aggregated cells to the hourly tables in one transaction, exactly once. routes and operations '
 'are JSON arrays (or NULL) of cells {"r": route, "m": method} or {"o": operation}, each with "h" (UTC hour start), '
 '"n" total, "s" successful, "f" failed, "d" sum, "lo" min, "hi" max of duration_ms, "t" (last event time), '
-'"histogram" (JSON array of packed integers bucket * 2^46 + count, docs/HISTOGRAM.md) and "zero_count"; cells '
+'"histogram" (JSON array of packed integers bucket * 2^15 + count, docs/HISTOGRAM.md) and "zero_count"; cells '
 'of the same key and hour are summed. When no other fold holds its lock, the pending events of the direct recording '
 'functions are folded in the same statements (see fold_events). Returns true when the batch was applied and false '
 'when batch_id had been applied before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad '

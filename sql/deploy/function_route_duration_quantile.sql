@@ -31,7 +31,7 @@ DECLARE
     v_hour_end timestamptz;
     v_day_start timestamptz;
     v_day_end timestamptz;
-    v_histogram bigint[];
+    v_histogram int[];
     v_zero_count bigint;
     v_min double precision;
     v_max double precision;

@@ -21,7 +21,7 @@ CREATE TABLE pgmetrics.route_metrics_daily (
     last_request_at timestamptz NOT NULL,
     -- The durations in 1 % log buckets (docs/HISTOGRAM.md); rows written before histograms existed hold none.
     zero_count bigint NOT NULL DEFAULT 0,
-    duration_histogram bigint[] NOT NULL DEFAULT '{}',
+    duration_histogram int[] NOT NULL DEFAULT '{}',
     -- p50, p95 and p99, kept with the row so that reading a row does not walk its histogram.
     duration_quantiles double precision[] GENERATED ALWAYS AS (
         pgmetrics._histogram_quantiles(
@@ -43,10 +43,7 @@ CREATE TABLE pgmetrics.route_metrics_daily (
         0 <= min_duration_ms AND min_duration_ms <= max_duration_ms AND total_duration_ms >= 0
         AND zero_count BETWEEN 0 AND total_requests
     )
-)
--- Past 128 bytes a row is compressed in place: a histogram's packed elements repeat their high bits, and the
--- row stays under 1 kB (docs/HISTOGRAM.md).
-WITH (toast_tuple_target = 128);
+);
 
 -- Summaries over all keys read a range of days through this index.
 CREATE INDEX route_metrics_daily_period_start_idx ON pgmetrics.route_metrics_daily (period_start);

@@ -4,6 +4,6 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-DROP AGGREGATE pgmetrics._histogram_merge_agg(bigint[]);
+DROP AGGREGATE pgmetrics._histogram_merge_agg(int[]);
 
 COMMIT;

@@ -4,6 +4,6 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-DROP FUNCTION pgmetrics._histogram_add(bigint[], double precision);
+DROP FUNCTION pgmetrics._histogram_add(int[], double precision);
 
 COMMIT;

@@ -4,6 +4,6 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-DROP FUNCTION pgmetrics._histogram_merge_agg_final(bigint[]);
+DROP FUNCTION pgmetrics._histogram_merge_agg_final(int[]);
 
 COMMIT;

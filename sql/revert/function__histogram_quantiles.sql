@@ -4,6 +4,6 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-DROP FUNCTION pgmetrics._histogram_quantiles(bigint[], bigint, double precision[], double precision, double precision);
+DROP FUNCTION pgmetrics._histogram_quantiles(int[], bigint, double precision[], double precision, double precision);
 
 COMMIT;

@@ -7,14 +7,14 @@ SET LOCAL search_path = pg_catalog, pg_temp;
 SELECT 1 / count(*)
 FROM pg_catalog.pg_proc
 WHERE
-    oid = 'pgmetrics._histogram_merge_agg_final(bigint[])'::regprocedure
+    oid = 'pgmetrics._histogram_merge_agg_final(int[])'::regprocedure
     AND provolatile = 'i'
     AND proconfig = ARRAY['search_path=pg_catalog, pg_temp'];
 SELECT
     1
     / (
         NOT pg_catalog.has_function_privilege(
-            'public', 'pgmetrics._histogram_merge_agg_final(bigint[])', 'EXECUTE'
+            'public', 'pgmetrics._histogram_merge_agg_final(int[])', 'EXECUTE'
         )
     )::int;
 

@@ -15,6 +15,6 @@ SELECT
     / (
         NOT pg_catalog.has_function_privilege('public', 'pgmetrics._histogram_of(double precision[])', 'EXECUTE')
     )::int;
-SELECT 1 / (pgmetrics._histogram_of('{0, 1, 1}') = ARRAY[2::bigint])::int;
+SELECT 1 / (pgmetrics._histogram_of('{0, 1, 1}') = ARRAY[2])::int;
 
 ROLLBACK;

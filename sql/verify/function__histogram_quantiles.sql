@@ -8,7 +8,7 @@ SELECT 1 / count(*)
 FROM pg_catalog.pg_proc
 WHERE
     oid = pg_catalog.to_regprocedure(
-        'pgmetrics._histogram_quantiles(bigint[], bigint, double precision[], double precision, double precision)'
+        'pgmetrics._histogram_quantiles(int[], bigint, double precision[], double precision, double precision)'
     )
     AND provolatile = 'i'
     AND proconfig = ARRAY['search_path=pg_catalog, pg_temp'];
@@ -17,7 +17,7 @@ SELECT
     / (
         NOT pg_catalog.has_function_privilege(
             'public',
-            'pgmetrics._histogram_quantiles(bigint[], bigint, double precision[], double precision, double precision)',
+            'pgmetrics._histogram_quantiles(int[], bigint, double precision[], double precision, double precision)',
             'EXECUTE'
         )
     )::int;

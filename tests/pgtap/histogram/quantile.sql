@@ -6,7 +6,7 @@ SELECT is(pgmetrics._histogram_quantile(NULL, NULL, 0.5, NULL, NULL), NULL, 'NUL
 SELECT is(pgmetrics._histogram_quantile('{}', 3, 0.99, 0, 0), 0::float8, 'all zeros give 0');
 
 CREATE TEMP TABLE h AS
-SELECT pgmetrics._histogram_merge_agg(ARRAY[(pgmetrics._histogram_bucket(v)::bigint << 46) | 1]) AS histogram
+SELECT pgmetrics._histogram_merge_agg(ARRAY[(pgmetrics._histogram_bucket(v) << 15) | 1]) AS histogram
 FROM generate_series(1, 100) AS v;
 
 SELECT is((SELECT pgmetrics._histogram_quantile(histogram, 0, 0, 1, 100) FROM h), 1::float8, 'q = 0 is the minimum');
@@ -24,7 +24,7 @@ SELECT is(
     'zeros rank first: with 60 zeros of 160 the rank 60 is zero'
 );
 SELECT is(
-    pgmetrics._histogram_quantile(ARRAY[(pgmetrics._histogram_bucket(7.25)::bigint << 46) | 5], 0, 0.5, 7.25, 7.25),
+    pgmetrics._histogram_quantile(ARRAY[(pgmetrics._histogram_bucket(7.25) << 15) | 5], 0, 0.5, 7.25, 7.25),
     7.25::float8,
     'a constant duration is reported exactly (clamped to min and max)'
 );

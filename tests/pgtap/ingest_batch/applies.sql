@@ -7,15 +7,15 @@ SELECT is(
         $$[
             {"r": "/users/{id}", "m": "get", "h": "2026-03-01T10:00:00Z", "n": 3, "s": 2, "f": 1,
              "d": 30.5, "lo": 0.5, "hi": 20, "t": "2026-03-01T10:59:59.123456Z",
-             "zero_count": 0, "histogram": [-2392537302040575, 8162774324609025, 10555311626649601]},
+             "zero_count": 0, "histogram": [-1114111, 3801089, 4915201]},
             {"r": "/users/{id}", "m": "GET", "h": "2026-03-01T10:00:00Z", "n": 1, "s": 1, "f": 0,
              "d": 40, "lo": 40, "hi": 40, "t": "2026-03-01T10:10:00Z", "zero_count": 0,
-             "histogram": [13018217672867841]},
+             "histogram": [6062081]},
             {"r": "/orders", "m": "POST", "h": "2026-03-01T11:00:00+00:00", "n": 2, "s": 2, "f": 0,
-             "d": 4, "lo": 1, "hi": 3, "t": "2026-03-01T11:00:01Z", "zero_count": 0, "histogram": [3870280929771522]}
+             "d": 4, "lo": 1, "hi": 3, "t": "2026-03-01T11:00:01Z", "zero_count": 0, "histogram": [1802242]}
         ]$$,
         $$[{"o": "send_email", "h": "2026-03-01T10:00:00Z", "n": 5, "s": 4, "f": 1,
-            "d": 50, "lo": 2, "hi": 20, "t": "2026-03-01T10:30:00Z", "zero_count": 0, "histogram": [10555311626649605]}]$$
+            "d": 50, "lo": 2, "hi": 20, "t": "2026-03-01T10:30:00Z", "zero_count": 0, "histogram": [4915205]}]$$
     ),
     TRUE,
     'a new batch is applied and says so'
@@ -44,8 +44,8 @@ SELECT results_eq(
 
 SELECT results_eq(
     $$SELECT zero_count, duration_histogram FROM pgmetrics.route_metrics ORDER BY route$$,
-    $$VALUES (0::bigint, '{3870280929771522}'::bigint[]),
-             (0, '{-2392537302040575,8162774324609025,10555311626649601,13018217672867841}')$$,
+    $$VALUES (0::bigint, '{1802242}'::int[]),
+             (0, '{-1114111,3801089,4915201,6062081}')$$,
     'the histograms of cells of the same key and hour are merged'
 );
 
@@ -62,7 +62,7 @@ SELECT is(
     pgmetrics.ingest_batch(
         'a0000000-0000-4000-8000-000000000002',
         $$[{"r": "/orders", "m": "POST", "h": "2026-03-01T11:00:00Z", "n": 1, "s": 1, "f": 0,
-            "d": 9, "lo": 9, "hi": 9, "t": "2026-03-01T11:10:00Z", "zero_count": 0, "histogram": [7740561859543041]}]$$,
+            "d": 9, "lo": 9, "hi": 9, "t": "2026-03-01T11:10:00Z", "zero_count": 0, "histogram": [3604481]}]$$,
         NULL
     ),
     TRUE,

@@ -109,9 +109,9 @@ SELECT pgmetrics.record_operation_metric('hostile.op', false, 3, '2026-03-01 10:
 INSERT INTO pg_temp.outcome SELECT 'ingest_batch', pg_catalog.to_jsonb(pgmetrics.ingest_batch(
     'b0000000-0000-4000-8000-000000000001',
     '[{"r": "/hostile-batch", "m": "delete", "h": "2026-03-01T10:00:00Z", "n": 3, "s": 2, "f": 1,
-       "d": 6, "lo": 1, "hi": 3, "t": "2026-03-01T10:59:00Z", "zero_count": 0, "histogram": [3870280929771523]}]',
+       "d": 6, "lo": 1, "hi": 3, "t": "2026-03-01T10:59:00Z", "zero_count": 0, "histogram": [1802243]}]',
     '[{"o": "hostile.op", "h": "2026-03-01T10:00:00Z", "n": 2, "s": 2, "f": 0,
-       "d": 4, "lo": 1, "hi": 3, "t": "2026-03-01T10:45:00Z", "zero_count": 0, "histogram": [3870280929771522]}]'
+       "d": 4, "lo": 1, "hi": 3, "t": "2026-03-01T10:45:00Z", "zero_count": 0, "histogram": [1802242]}]'
 ));
 INSERT INTO pg_temp.outcome SELECT 'ingest_batch again', pg_catalog.to_jsonb(pgmetrics.ingest_batch(
     'b0000000-0000-4000-8000-000000000001', NULL, NULL
