@@ -14,15 +14,28 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     v_result int[];
-    v_bad_bucket int;
+    v_low int;
+    v_high int;
+    v_largest bigint;
 BEGIN
-    SELECT u.bucket INTO v_bad_bucket
-    FROM pg_catalog.unnest(_histogram_pack.buckets) AS u (bucket)
-    WHERE u.bucket NOT BETWEEN -37220 AND 35488
-    LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'histogram bucket % is outside -37220 to 35488', v_bad_bucket
+    SELECT pg_catalog.min(u.bucket), pg_catalog.max(u.bucket), pg_catalog.max(u.bucket_count)
+    INTO v_low, v_high, v_largest
+    FROM ROWS FROM (
+        pg_catalog.unnest(_histogram_pack.buckets), pg_catalog.unnest(_histogram_pack.counts)
+    ) AS u (bucket, bucket_count);
+    IF v_low < -37220 OR v_high > 35488 THEN
+        RAISE EXCEPTION 'histogram bucket % is outside -37220 to 35488',
+            CASE WHEN v_low < -37220 THEN v_low ELSE v_high END
             USING ERRCODE = 'numeric_value_out_of_range';
+    END IF;
+    IF v_largest <= 32767 THEN
+        SELECT pg_catalog.array_agg((u.bucket << 15) | u.bucket_count::int ORDER BY u.bucket)
+        INTO v_result
+        FROM ROWS FROM (
+            pg_catalog.unnest(_histogram_pack.buckets), pg_catalog.unnest(_histogram_pack.counts)
+        ) AS u (bucket, bucket_count)
+        WHERE u.bucket_count > 0;
+        RETURN COALESCE(v_result, '{}');
     END IF;
     /*
      * An element holds up to 32767 durations: a larger count takes several elements of one bucket, the remainder
