@@ -18,6 +18,8 @@ BENCHMARKS: dict[str, list[str]] = {
     "record_cost": [],
     "hot_key": [],
     "histogram": [],
+    "storage": [],
+    "percentiles": [],
     "summaries": ["--append", "bench/RESULTS.md"],
     "ingest": [],
     "retention": [],
