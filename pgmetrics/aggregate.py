@@ -29,6 +29,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MIN_T = datetime(1, 1, 1, tzinfo=UTC).timestamp()
 _MAX_T = datetime.max.replace(tzinfo=UTC).timestamp()
 _INF = math.inf
+# The record hot path reads these as globals rather than module attributes.
+_floor = math.floor
+_time = time.time
 
 Cell = list[float]
 RouteKey = tuple[str, str, int]
@@ -215,13 +218,16 @@ class Aggregator:
             d = check_duration(d)
         elif not 0.0 <= d < _INF:
             check_duration(d)
-        t = time.time() if at is None else timestamp(at)
-        key = (route, method, int(t // 3600))
+        t = _time() if at is None else timestamp(at)
+        key = (route, method, _floor(t // 3600))
         try:
             buffer: _ThreadBuffer = self._local.buffer
         except AttributeError:
             buffer = self._register()
-        with buffer.lock:
+        lock = buffer.lock
+        # acquire / release in try costs half as much as `with` on this path (bench.record_cost).
+        lock.acquire()
+        try:
             cell = buffer.routes.get(key)
             if cell is None:
                 cell = self._new_route_cell(buffer, key)
@@ -235,6 +241,8 @@ class Aggregator:
                 cell[4] = d
             if t > cell[5]:
                 cell[5] = t
+        finally:
+            lock.release()
 
     def _new_route_cell(self, buffer: _ThreadBuffer, key: RouteKey) -> Cell:
         route, method, hour = key
@@ -259,13 +267,15 @@ class Aggregator:
             d = check_duration(d)
         elif not 0.0 <= d < _INF:
             check_duration(d)
-        t = time.time() if at is None else timestamp(at)
-        key = (operation, int(t // 3600))
+        t = _time() if at is None else timestamp(at)
+        key = (operation, _floor(t // 3600))
         try:
             buffer: _ThreadBuffer = self._local.buffer
         except AttributeError:
             buffer = self._register()
-        with buffer.lock:
+        lock = buffer.lock
+        lock.acquire()
+        try:
             cell = buffer.operations.get(key)
             if cell is None:
                 cell = self._new_operation_cell(buffer, key)
@@ -279,6 +289,8 @@ class Aggregator:
                 cell[4] = d
             if t > cell[5]:
                 cell[5] = t
+        finally:
+            lock.release()
 
     def _new_operation_cell(self, buffer: _ThreadBuffer, key: OperationKey) -> Cell:
         operation, hour = key
