@@ -15,6 +15,7 @@ from pgmetrics.aggregate import (
     OperationCells,
     RouteCells,
     check_method,
+    copy_cell,
     from_timestamp,
     hour_start,
     merge_cell,
@@ -114,7 +115,7 @@ def route_rows(
         key = (start, cell_route, cell_method)
         target = grouped.get(key)
         if target is None:
-            grouped[key] = list(cell)
+            grouped[key] = copy_cell(cell)
         else:
             merge_cell(target, cell)
     rows = [
@@ -150,7 +151,7 @@ def operation_rows(
         key = (start, cell_operation)
         target = grouped.get(key)
         if target is None:
-            grouped[key] = list(cell)
+            grouped[key] = copy_cell(cell)
         else:
             merge_cell(target, cell)
     rows = [
