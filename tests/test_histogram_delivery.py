@@ -1,6 +1,6 @@
-"""Duration histograms through an outage of the real database: the storage records while its
-database does not exist yet, answers reads from memory with percentiles, and when the database
-appears delivers the histogram of every duration recorded, once."""
+"""Duration histograms against the real database: recorded while the database does not exist
+yet, read from memory with percentiles, and delivered once when it appears; and, once the schema
+keeps histograms, the same percentiles from the database as from memory."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pgmetrics import DatabaseMetricsStorage, queries
+from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage, queries
 from pgmetrics.histogram import Histogram
 from pgmetrics.localcluster import LocalCluster
+from pgmetrics.types import OperationMetrics, RouteMetrics
 from tests.conftest import Database, drop_database
 from tests.stored import operation_totals, route_totals
 
@@ -180,3 +181,37 @@ def test_histograms_recorded_during_an_outage_are_delivered_once(
     stored = _stored_histograms(db)
     if stored is not None:  # the schema keeps histograms: they are the ones recorded
         assert stored == expected
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata"])
+def test_memory_percentiles_equal_the_database_ones(db: Database, tz: str) -> None:
+    memory = MemoryMetricsStorage()
+    database = DatabaseMetricsStorage(db.dsn, batch_interval=3600)
+    rng = random.Random(tz)
+    try:
+        for i in range(3000):
+            value = 0.0 if i % 13 == 0 else rng.lognormvariate(2.0, 1.5)
+            at = T0 + timedelta(minutes=5 * i)
+            for storage in (memory, database):
+                storage.record_route_metric(f"/p/{i % 3}", "GET", True, value, at=at)
+                storage.record_operation_metric("p", True, value, at=at)
+        assert database.flush(timeout=30)
+        for bucket in ("hour", "day", "week", "all"):
+            stored = database.get_route_metrics(bucket=bucket, tz=tz)
+            assert stored.source == "database", stored.error
+            if stored.rows[0].p50_duration_ms is None:
+                pytest.skip("the deployed schema keeps no duration histograms")
+            in_memory = memory.get_route_metrics(bucket=bucket, tz=tz).rows
+            assert [_percentiles(r) for r in stored.rows] == [_percentiles(r) for r in in_memory]
+            stored_operations = database.get_operation_metrics(bucket=bucket, tz=tz).rows
+            in_memory_operations = memory.get_operation_metrics(bucket=bucket, tz=tz).rows
+            assert [_percentiles(r) for r in stored_operations] == [
+                _percentiles(r) for r in in_memory_operations
+            ]
+    finally:
+        database.close()
+
+
+def _percentiles(row: RouteMetrics | OperationMetrics) -> tuple[object, ...]:
+    key = row.route if isinstance(row, RouteMetrics) else row.operation
+    return (row.bucket_start, key, row.p50_duration_ms, row.p95_duration_ms, row.p99_duration_ms)
