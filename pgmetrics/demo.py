@@ -94,7 +94,8 @@ def _stored(
 
 def run_demo(requests: int = 400) -> None:
     print("demo: starting a throwaway PostgreSQL cluster with pg_cron preloaded", flush=True)
-    with LocalCluster(durable=False) as cluster:
+    # The demo crashes the server: an acknowledged commit must survive that (fsync may stay off).
+    with LocalCluster(durable=False, settings={"synchronous_commit": "on"}) as cluster:
         with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
             conn.execute("CREATE DATABASE pgmetrics")
         dsn = cluster.dsn("pgmetrics")

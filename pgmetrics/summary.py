@@ -1,6 +1,6 @@
 """Summary rows from in-memory cells, with the semantics of the SQL summary functions: buckets of
 an hour, a day, an ISO week (from Monday) or everything, in a time zone; half-open time ranges over
-the hour of each cell; the error rate a fraction; no percentiles (memory keeps no histogram)."""
+the hour of each cell; the error rate a fraction; percentiles from the merged duration histogram."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from pgmetrics.aggregate import (
     OperationCells,
     RouteCells,
     check_method,
+    copy_cell,
     from_timestamp,
     hour_start,
     merge_cell,
 )
+from pgmetrics.histogram import Histogram
 from pgmetrics.types import BUCKETS, OperationMetrics, RouteMetrics, TimeRange
 
 
@@ -114,7 +116,7 @@ def route_rows(
         key = (start, cell_route, cell_method)
         target = grouped.get(key)
         if target is None:
-            grouped[key] = list(cell)
+            grouped[key] = copy_cell(cell)
         else:
             merge_cell(target, cell)
     rows = [
@@ -150,7 +152,7 @@ def operation_rows(
         key = (start, cell_operation)
         target = grouped.get(key)
         if target is None:
-            grouped[key] = list(cell)
+            grouped[key] = copy_cell(cell)
         else:
             merge_cell(target, cell)
     rows = [
@@ -169,6 +171,7 @@ def operation_rows(
 
 def _figures(cell: Cell) -> dict[str, Any]:
     total, successful = int(cell[0]), int(cell[1])
+    histogram: Histogram = cell[6]
     return {
         "successful": successful,
         "failed": total - successful,
@@ -177,9 +180,9 @@ def _figures(cell: Cell) -> dict[str, Any]:
         "average_duration_ms": cell[2] / total,
         "min_duration_ms": cell[3],
         "max_duration_ms": cell[4],
-        "p50_duration_ms": None,
-        "p95_duration_ms": None,
-        "p99_duration_ms": None,
+        "p50_duration_ms": histogram.quantile(0.5, cell[3], cell[4]),
+        "p95_duration_ms": histogram.quantile(0.95, cell[3], cell[4]),
+        "p99_duration_ms": histogram.quantile(0.99, cell[3], cell[4]),
     }
 
 
@@ -187,7 +190,8 @@ def add_route_rows(
     stored: Iterable[RouteMetrics], unflushed: Iterable[RouteMetrics]
 ) -> list[RouteMetrics]:
     """Rows of the database with what this process has not flushed yet added in. Percentiles stay
-    those of the database: the unflushed events are not in its histograms."""
+    those of the database: the unflushed events are not in its histograms. A row only in memory
+    keeps its own, from its cells' histograms."""
     rows = {(r.bucket_start, r.route, r.method): r for r in stored}
     for extra in unflushed:
         key = (extra.bucket_start, extra.route, extra.method)

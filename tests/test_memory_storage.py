@@ -110,7 +110,12 @@ def test_aggregates_per_key_and_hour(storage: MemoryMetricsStorage) -> None:
     assert (first.total_duration_ms, first.average_duration_ms) == (40.0, 20.0)
     assert (first.min_duration_ms, first.max_duration_ms) == (10.0, 30.0)
     assert first.last_request_at == T0 + timedelta(minutes=40)
-    assert (first.p50_duration_ms, first.p95_duration_ms, first.p99_duration_ms) == (None,) * 3
+    # Nearest rank of [10, 30]: the first value for p50, the second for p95 and p99 (1 % buckets).
+    assert first.p50_duration_ms == pytest.approx(10.0, rel=0.01)
+    assert first.p95_duration_ms == pytest.approx(30.0, rel=0.01)
+    assert first.p99_duration_ms == pytest.approx(30.0, rel=0.01)
+    # One duration: the bucket value is clamped to the exact minimum and maximum.
+    assert (rows[2].p50_duration_ms, rows[2].p95_duration_ms, rows[2].p99_duration_ms) == (5.0,) * 3
     assert storage.get_route_metrics(method="post").rows == (rows[1],)
     assert storage.get_route_metrics(route="/other").rows == ()
 
