@@ -186,6 +186,28 @@ def test_percentiles_survive_expired_detail(db: Database) -> None:
         _check_buckets(_summary(conn, "all", "Europe/Berlin"), everything)
 
 
+def test_percentiles_survive_retention(db: Database) -> None:
+    routes = _recorded()
+    with db.connect() as conn:
+        _record_directly(conn, routes)
+        conn.execute("SELECT pgmetrics.set_setting('retention_days', 1)")
+        conn.execute("SELECT pgmetrics.run_retention(%s)", (START + timedelta(days=DAYS + 2),))
+        row = conn.execute("SELECT count(*) FROM pgmetrics.route_metrics").fetchone()
+        assert row == (0,)
+        # Only the daily tier is left: days, weeks and ranges keep their percentiles.
+        utc_days = {r: _grouped(h, _local_day("UTC")) for r, h in routes.items()}
+        _check_buckets(_summary(conn, "day"), utc_days)
+        weeks = {r: _grouped(h, lambda _hour: START) for r, h in routes.items()}
+        _check_buckets(_summary(conn, "week"), weeks)
+        every = [v for hours in routes.values() for values in hours.values() for v in values]
+        row = conn.execute(
+            "SELECT pgmetrics.route_duration_quantile(0.99, %s, %s)",
+            (START, START + timedelta(days=DAYS)),
+        ).fetchone()
+        assert row is not None
+        _assert_close(row[0], _exact(every, 0.99), 0.99, every)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("recorder", sorted(RECORDERS))
 def test_duration_quantile_over_any_range(db: Database, recorder: str) -> None:
     routes = _recorded()
