@@ -14,7 +14,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF _histogram_merge_agg_final.state[1] = -2147483648 THEN
-        RETURN pgmetrics._histogram_merge(_histogram_merge_agg_final.state[2:], NULL);
+        RETURN pgmetrics._histogram_merge(_histogram_merge_agg_final.state[3:], NULL);
     END IF;
     RETURN COALESCE(_histogram_merge_agg_final.state, '{}');
 END

@@ -1,5 +1,7 @@
 -- Deploy pgmetrics:function_route_duration_quantile to pg
 -- requires: function__histogram_quantile
+-- requires: function__histogram_pack
+-- requires: function__histogram_of
 -- requires: function__check_summary_range
 -- requires: function__check_method
 -- requires: table_route_metrics_daily
@@ -56,11 +58,8 @@ BEGIN
         v_day_end := v_hour_end;
     END IF;
 
-    SELECT
-        pgmetrics._histogram_merge_agg(s.duration_histogram), pg_catalog.sum(s.zero_count)::bigint,
-        pg_catalog.min(s.min_duration_ms), pg_catalog.max(s.max_duration_ms)
-    INTO v_histogram, v_zero_count, v_min, v_max
-    FROM (
+    -- Every bucket summed in one pass over all the rows: cheaper than merging them one by one.
+    WITH s AS MATERIALIZED (
         SELECT h.duration_histogram, h.zero_count, h.min_duration_ms, h.max_duration_ms
         FROM pgmetrics.route_metrics AS h
         WHERE ((h.period_start >= v_hour_start AND h.period_start < v_day_start)
@@ -84,7 +83,19 @@ BEGIN
         WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
             AND (route_duration_quantile.route IS NULL OR e.route = route_duration_quantile.route)
             AND (v_method IS NULL OR e.method = v_method)
-    ) AS s;
+    )
+    SELECT
+        (
+            SELECT pgmetrics._histogram_pack(pg_catalog.array_agg(k.bucket), pg_catalog.array_agg(k.bucket_count))
+            FROM (
+                SELECT e >> 15 AS bucket, pg_catalog.sum(e & 32767)::bigint AS bucket_count
+                FROM s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS e
+                GROUP BY 1
+            ) AS k
+        ),
+        pg_catalog.sum(s.zero_count)::bigint, pg_catalog.min(s.min_duration_ms), pg_catalog.max(s.max_duration_ms)
+    INTO v_histogram, v_zero_count, v_min, v_max
+    FROM s;
     RETURN pgmetrics._histogram_quantile(v_histogram, v_zero_count, route_duration_quantile.q, v_min, v_max);
 END
 $$;
