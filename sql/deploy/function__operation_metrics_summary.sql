@@ -194,7 +194,18 @@ BEGIN
                 d.total_executions - COALESCE(r.total_executions, 0), d.successful - COALESCE(r.successful, 0),
                 d.failed - COALESCE(r.failed, 0), d.total_duration_ms - COALESCE(r.total_duration_ms, 0),
                 d.min_duration_ms, d.max_duration_ms, d.last_execution_at, d.zero_count - COALESCE(r.zero_count, 0),
-                pgmetrics._histogram_difference(d.duration_histogram, r.duration_histogram), NULL::double precision []
+                -- Merged only for the days that lost hours: most days of a range have all of theirs.
+                pgmetrics._histogram_difference(
+                    d.duration_histogram,
+                    (
+                        SELECT pgmetrics._histogram_merge_agg(h.duration_histogram)
+                        FROM pgmetrics.operation_metrics AS h
+                        WHERE h.operation = d.operation
+                            AND h.period_start >= d.period_start
+                            AND h.period_start < d.period_start + INTERVAL '24 hours'
+                    )
+                ),
+                NULL::double precision []
             FROM pgmetrics.operation_metrics_daily AS d
             LEFT JOIN (
                 SELECT
@@ -204,8 +215,7 @@ BEGIN
                     pg_catalog.sum(h.successful)::bigint AS successful,
                     pg_catalog.sum(h.failed)::bigint AS failed,
                     pg_catalog.sum(h.total_duration_ms) AS total_duration_ms,
-                    pg_catalog.sum(h.zero_count)::bigint AS zero_count,
-                    pgmetrics._histogram_merge_agg(h.duration_histogram) AS duration_histogram
+                    pg_catalog.sum(h.zero_count)::bigint AS zero_count
                 FROM pgmetrics.operation_metrics AS h
                 WHERE h.period_start >= v_rest_start AND h.period_start < v_rest_end
                     AND (
