@@ -1,6 +1,6 @@
 """Duration histograms against the real database: recorded while the database does not exist
-yet, read from memory with percentiles, and delivered once when it appears; and, once the schema
-keeps histograms, the same percentiles from the database as from memory."""
+yet, read from memory with percentiles, and delivered once when it appears; and the same
+percentiles from the database as from memory."""
 
 from __future__ import annotations
 
@@ -88,16 +88,9 @@ def _delivered(db: Database) -> tuple[dict[Key, Histogram], dict[Key, int]]:
     return histograms, counts
 
 
-def _stored_histograms(db: Database) -> dict[Key, Histogram] | None:
-    """The histograms of the hourly tables, once the schema has them; None before."""
+def _stored_histograms(db: Database) -> dict[Key, Histogram]:
+    """The histograms of the hourly tables."""
     with db.connect() as conn:
-        present = conn.execute(
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'pgmetrics' "
-            "AND column_name = 'duration_histogram' "
-            "AND table_name IN ('route_metrics', 'operation_metrics')"
-        ).fetchone()
-        if present is None or present[0] != 2:
-            return None
         conn.execute("SELECT pgmetrics.fold_events()")
         rows = conn.execute(
             "SELECT route, period_start, duration_histogram, zero_count "
@@ -178,9 +171,7 @@ def test_histograms_recorded_during_an_outage_are_delivered_once(
     totals = route_totals(db.dsn)
     assert {route: t[0] for route, t in totals.items()} == {f"/outage/{i}": 1200 for i in range(3)}
     assert operation_totals(db.dsn)["outage"][0] == 3600
-    stored = _stored_histograms(db)
-    if stored is not None:  # the schema keeps histograms: they are the ones recorded
-        assert stored == expected
+    assert _stored_histograms(db) == expected
 
 
 @pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata"])
@@ -199,8 +190,6 @@ def test_memory_percentiles_equal_the_database_ones(db: Database, tz: str) -> No
         for bucket in ("hour", "day", "week", "all"):
             stored = database.get_route_metrics(bucket=bucket, tz=tz)
             assert stored.source == "database", stored.error
-            if stored.rows[0].p50_duration_ms is None:
-                pytest.skip("the deployed schema keeps no duration histograms")
             in_memory = memory.get_route_metrics(bucket=bucket, tz=tz).rows
             assert [_percentiles(r) for r in stored.rows] == [_percentiles(r) for r in in_memory]
             stored_operations = database.get_operation_metrics(bucket=bucket, tz=tz).rows
