@@ -4,8 +4,7 @@
 -- requires: trigger_route_metrics_daily
 -- requires: trigger_operation_metrics_daily
 -- requires: role_pgmetrics_writer
--- requires: function__histogram_bucket
--- requires: function__histogram_pack
+-- requires: function__histogram_of
 
 BEGIN;
 
@@ -36,41 +35,19 @@ BEGIN
     WITH e AS (
         DELETE FROM pgmetrics.route_events RETURNING route, method, period_start, success, duration_ms, at
     ),
-    histograms AS (
-        SELECT
-            k.route, k.method, k.period_start,
-            pgmetrics._histogram_pack(pg_catalog.array_agg(k.bucket), pg_catalog.array_agg(k.bucket_count)) AS histogram
-        FROM (
-            SELECT
-                e.route, e.method, e.period_start, pgmetrics._histogram_bucket(e.duration_ms) AS bucket,
-                pg_catalog.count(*) AS bucket_count
-            FROM e
-            WHERE e.duration_ms > 0
-            GROUP BY 1, 2, 3, 4
-        ) AS k
-        GROUP BY 1, 2, 3
-    ),
     folded AS (
         INSERT INTO pgmetrics.route_metrics AS m (
             route, method, period_start, period_end, total_requests, successful, failed,
             total_duration_ms, min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram
         )
         SELECT
-            a.route, a.method, a.period_start, a.period_start + INTERVAL '1 hour', a.total_requests, a.successful,
-            a.failed, a.total_duration_ms, a.min_duration_ms, a.max_duration_ms, a.last_request_at, a.zero_count,
-            COALESCE(k.histogram, '{}')
-        FROM (
-            SELECT
-                e.route, e.method, e.period_start, pg_catalog.count(*) AS total_requests,
-                pg_catalog.count(*) FILTER (WHERE e.success) AS successful,
-                pg_catalog.count(*) FILTER (WHERE NOT e.success) AS failed,
-                pg_catalog.sum(e.duration_ms) AS total_duration_ms, pg_catalog.min(e.duration_ms) AS min_duration_ms,
-                pg_catalog.max(e.duration_ms) AS max_duration_ms, pg_catalog.max(e.at) AS last_request_at,
-                pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0) AS zero_count
-            FROM e
-            GROUP BY 1, 2, 3
-        ) AS a
-        LEFT JOIN histograms AS k ON k.route = a.route AND k.method = a.method AND k.period_start = a.period_start
+            e.route, e.method, e.period_start, e.period_start + INTERVAL '1 hour', pg_catalog.count(*),
+            pg_catalog.count(*) FILTER (WHERE e.success), pg_catalog.count(*) FILTER (WHERE NOT e.success),
+            pg_catalog.sum(e.duration_ms), pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms),
+            pg_catalog.max(e.at), pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0),
+            pgmetrics._histogram_of(pg_catalog.array_agg(e.duration_ms))
+        FROM e
+        GROUP BY e.route, e.method, e.period_start
         ORDER BY 1, 2, 3
         ON CONFLICT ON CONSTRAINT route_metrics_pkey DO UPDATE SET
             total_requests = m.total_requests + excluded.total_requests,
@@ -90,41 +67,19 @@ BEGIN
     WITH e AS (
         DELETE FROM pgmetrics.operation_events RETURNING operation, period_start, success, duration_ms, at
     ),
-    histograms AS (
-        SELECT
-            k.operation, k.period_start,
-            pgmetrics._histogram_pack(pg_catalog.array_agg(k.bucket), pg_catalog.array_agg(k.bucket_count)) AS histogram
-        FROM (
-            SELECT
-                e.operation, e.period_start, pgmetrics._histogram_bucket(e.duration_ms) AS bucket,
-                pg_catalog.count(*) AS bucket_count
-            FROM e
-            WHERE e.duration_ms > 0
-            GROUP BY 1, 2, 3
-        ) AS k
-        GROUP BY 1, 2
-    ),
     folded AS (
         INSERT INTO pgmetrics.operation_metrics AS m (
             operation, period_start, period_end, total_executions, successful, failed,
             total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at, zero_count, duration_histogram
         )
         SELECT
-            a.operation, a.period_start, a.period_start + INTERVAL '1 hour', a.total_executions, a.successful,
-            a.failed, a.total_duration_ms, a.min_duration_ms, a.max_duration_ms, a.last_execution_at, a.zero_count,
-            COALESCE(k.histogram, '{}')
-        FROM (
-            SELECT
-                e.operation, e.period_start, pg_catalog.count(*) AS total_executions,
-                pg_catalog.count(*) FILTER (WHERE e.success) AS successful,
-                pg_catalog.count(*) FILTER (WHERE NOT e.success) AS failed,
-                pg_catalog.sum(e.duration_ms) AS total_duration_ms, pg_catalog.min(e.duration_ms) AS min_duration_ms,
-                pg_catalog.max(e.duration_ms) AS max_duration_ms, pg_catalog.max(e.at) AS last_execution_at,
-                pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0) AS zero_count
-            FROM e
-            GROUP BY 1, 2
-        ) AS a
-        LEFT JOIN histograms AS k ON k.operation = a.operation AND k.period_start = a.period_start
+            e.operation, e.period_start, e.period_start + INTERVAL '1 hour', pg_catalog.count(*),
+            pg_catalog.count(*) FILTER (WHERE e.success), pg_catalog.count(*) FILTER (WHERE NOT e.success),
+            pg_catalog.sum(e.duration_ms), pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms),
+            pg_catalog.max(e.at), pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0),
+            pgmetrics._histogram_of(pg_catalog.array_agg(e.duration_ms))
+        FROM e
+        GROUP BY e.operation, e.period_start
         ORDER BY 1, 2
         ON CONFLICT ON CONSTRAINT operation_metrics_pkey DO UPDATE SET
             total_executions = m.total_executions + excluded.total_executions,
