@@ -5,7 +5,7 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE FUNCTION pgmetrics._check_summary_range(start timestamptz, "end" timestamptz, bucket text, tz text)
+CREATE OR REPLACE FUNCTION pgmetrics._check_summary_range(start timestamptz, "end" timestamptz, bucket text, tz text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -38,8 +38,8 @@ BEGIN
     IF _check_summary_range.bucket IS NULL THEN
         RAISE EXCEPTION 'bucket must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF _check_summary_range.bucket NOT IN ('hour', 'day', 'week', 'all') THEN
-        RAISE EXCEPTION 'bucket must be one of hour day week all, got %',
+    IF _check_summary_range.bucket NOT IN ('hour', 'day', 'week', 'month', 'all') THEN
+        RAISE EXCEPTION 'bucket must be one of hour day week month all, got %',
             pg_catalog.quote_literal(pg_catalog.left(_check_summary_range.bucket, 40))
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -59,9 +59,8 @@ $$;
 
 COMMENT ON FUNCTION pgmetrics._check_summary_range(timestamptz, timestamptz, text, text) IS
 'Checks the arguments shared by the summary functions: start and end not NULL (22004), finite and start not after end '
-'(22023); bucket not NULL (22004) and one of hour day week all (22023); tz not NULL (22004) and a time zone '
+'(22023); bucket not NULL (22004) and one of hour day week month all (22023); tz not NULL (22004) and a time zone '
 'PostgreSQL knows (22023). The message names the argument.';
 
-REVOKE ALL ON FUNCTION pgmetrics._check_summary_range(timestamptz, timestamptz, text, text) FROM public;
 
 COMMIT;

@@ -1,115 +1,555 @@
 -- Deploy pgmetrics:function_fold_events to pg
--- requires: table_route_events
--- requires: table_operation_events
--- requires: trigger_route_metrics_daily
--- requires: trigger_operation_metrics_daily
--- requires: role_pgmetrics_writer
--- requires: function__histogram_of
+-- requires: table_route_cells
+-- requires: table_operation_cells
+-- requires: table_route_metrics_rollup
+-- requires: table_operation_metrics_rollup
+-- requires: table_report_zones
+-- requires: table_locks
+-- requires: alter_metrics_stored_quantiles
 
 BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE FUNCTION pgmetrics.fold_events()
+DROP FUNCTION pgmetrics.fold_events();
+
+CREATE FUNCTION pgmetrics.fold_events(wait boolean DEFAULT TRUE)
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+-- The groupings below hold every pending histogram element: spilling them to disk costs more than this memory.
+SET work_mem = '64MB'
 AS $$
 DECLARE
+    v_route_cells bigint;
     v_route_events bigint;
+    v_operation_cells bigint;
     v_operation_events bigint;
 BEGIN
     /*
-     * Each statement deletes the pending events it sees and adds them, summed per key and hour with the histogram
-     * of their durations, to the hourly tier in key order; the daily triggers follow. An event row is deleted once,
-     * so a concurrent fold cannot count it twice, and the move is one transaction, so a reader sees an event either
-     * pending or folded. Folds queue on an advisory lock (ingest_batch only tries it), so they do not wait on each
-     * other's rows. Rows are locked as every writer locks them: route hours, route days, operation hours, operation
-     * days.
+     * The rollup in the manner of a continuous aggregate: writers only append (cells, events), and this moves what
+     * they appended into the hourly tier and every rollup tier (UTC day, ISO week, month, local days of the report
+     * zones) in one transaction, so a reader sees each event either pending or folded, never both. Each touched row
+     * is replaced by stored + pending, its histogram merged once per fold and set-based, its quantiles computed
+     * from the merged buckets. Only this function writes those tables, under the fold row lock, so the values read
+     * at the start of the statement are the ones it replaces.
      */
-    -- The lock key is the text 'pgmetrics.fold_events' hashed once, a constant.
-    PERFORM pg_catalog.pg_advisory_xact_lock(4622547330170361171);
+    IF fold_events.wait IS NULL THEN
+        RAISE EXCEPTION 'wait must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF fold_events.wait THEN
+        PERFORM 1 FROM pgmetrics.locks AS l WHERE l.name = 'fold' FOR UPDATE;
+    ELSE
+        PERFORM 1 FROM pgmetrics.locks AS l WHERE l.name = 'fold' FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            RETURN pg_catalog.jsonb_build_object('skipped', 'another fold is running');
+        END IF;
+    END IF;
 
-    WITH e AS (
-        DELETE FROM pgmetrics.route_events RETURNING route, method, period_start, success, duration_ms, at
+    WITH cells AS (
+        DELETE FROM pgmetrics.route_cells AS c
+        RETURNING
+            c.route, c.method, c.period_start, c.total_requests, c.successful, c.total_duration_ms,
+            c.min_duration_ms, c.max_duration_ms, c.last_request_at, c.zero_count, c.duration_histogram
     ),
-    folded AS (
+    events AS (
+        DELETE FROM pgmetrics.route_events AS e
+        RETURNING e.route, e.method, e.period_start, e.success, e.duration_ms, e.at
+    ),
+    tiers AS (
+        SELECT t.grain, 'UTC' AS zone FROM (VALUES ('hour'), ('day'), ('week'), ('month')) AS t (grain)
+        UNION ALL
+        SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
+    ),
+    -- What the pending cells and events add to each key and UTC hour, and to each bucket of its histogram.
+    hours AS MATERIALIZED (
+        SELECT
+            x.route, x.method, x.period_start, pg_catalog.sum(x.n)::bigint AS n, pg_catalog.sum(x.s)::bigint AS s,
+            pg_catalog.sum(x.d) AS d, pg_catalog.min(x.lo) AS lo, pg_catalog.max(x.hi) AS hi,
+            pg_catalog.max(x.t) AS t, pg_catalog.sum(x.z)::bigint AS z
+        FROM (
+            SELECT
+                c.route, c.method, c.period_start, c.total_requests, c.successful, c.total_duration_ms,
+                c.min_duration_ms, c.max_duration_ms, c.last_request_at, c.zero_count
+            FROM cells AS c
+            UNION ALL
+            SELECT
+                e.route, e.method, e.period_start, 1, e.success::int, e.duration_ms, e.duration_ms, e.duration_ms,
+                e.at, (e.duration_ms = 0)::int
+            FROM events AS e
+        ) AS x (route, method, period_start, n, s, d, lo, hi, t, z)
+        GROUP BY x.route, x.method, x.period_start
+    ),
+    hour_buckets AS MATERIALIZED (
+        SELECT x.route, x.method, x.period_start, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        FROM (
+            SELECT c.route, c.method, c.period_start, u.e >> 15, u.e & 32767
+            FROM cells AS c CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
+            UNION ALL
+            -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
+            SELECT
+                e.route, e.method, e.period_start,
+                CASE
+                    WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
+                        THEN pg_catalog.ceil(l.x)::int
+                    ELSE pgmetrics._histogram_bucket(e.duration_ms)
+                END,
+                1
+            FROM events AS e
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
+            ) AS l (x)
+            WHERE e.duration_ms > 0
+        ) AS x (route, method, period_start, bucket, c)
+        GROUP BY x.route, x.method, x.period_start, x.bucket
+    ),
+    -- Every row the fold writes: the hour and, for each rollup tier, the period holding it.
+    targets AS MATERIALIZED (
+        SELECT
+            h.route, h.method, t.grain, t.zone,
+            CASE
+                WHEN t.grain = 'hour' THEN h.period_start
+                ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
+            END AS period_start,
+            pg_catalog.sum(h.n)::bigint AS n, pg_catalog.sum(h.s)::bigint AS s, pg_catalog.sum(h.d) AS d,
+            pg_catalog.min(h.lo) AS lo, pg_catalog.max(h.hi) AS hi, pg_catalog.max(h.t) AS t,
+            pg_catalog.sum(h.z)::bigint AS z
+        FROM hours AS h CROSS JOIN tiers AS t
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    stored AS MATERIALIZED (
+        SELECT
+            k.route, k.method, k.grain, k.zone, k.period_start, m.total_requests, m.successful,
+            m.total_duration_ms, m.min_duration_ms, m.max_duration_ms, m.last_request_at, m.zero_count,
+            m.duration_histogram
+        FROM targets AS k
+        INNER JOIN pgmetrics.route_metrics AS m
+            ON m.route = k.route AND m.method = k.method AND k.grain = 'hour' AND m.period_start = k.period_start
+        UNION ALL
+        SELECT
+            k.route, k.method, k.grain, k.zone, k.period_start, r.total_requests, r.successful,
+            r.total_duration_ms, r.min_duration_ms, r.max_duration_ms, r.last_request_at, r.zero_count,
+            r.duration_histogram
+        FROM targets AS k
+        INNER JOIN pgmetrics.route_metrics_rollup AS r
+            ON r.route = k.route AND r.method = k.method AND r.grain = k.grain AND r.zone = k.zone
+            AND r.period_start = k.period_start
+    ),
+    totals AS MATERIALIZED (
+        SELECT
+            k.route, k.method, k.grain, k.zone, k.period_start, k.n + COALESCE(s.total_requests, 0) AS n,
+            k.s + COALESCE(s.successful, 0) AS s, k.d + COALESCE(s.total_duration_ms, 0) AS d,
+            LEAST(k.lo, s.min_duration_ms) AS lo, GREATEST(k.hi, s.max_duration_ms) AS hi,
+            GREATEST(k.t, s.last_request_at) AS t, k.z + COALESCE(s.zero_count, 0) AS z
+        FROM targets AS k
+        LEFT JOIN stored AS s
+            ON s.route = k.route AND s.method = k.method AND s.grain = k.grain AND s.zone = k.zone
+            AND s.period_start = k.period_start
+    ),
+    -- The merged histograms, per row and bucket: the stored elements and the pending ones summed in one grouping.
+    merged AS MATERIALIZED (
+        SELECT x.route, x.method, x.grain, x.zone, x.period_start, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        FROM (
+            SELECT
+                b.route, b.method, t.grain, t.zone,
+                CASE
+                    WHEN t.grain = 'hour' THEN b.period_start
+                    ELSE pg_catalog.date_trunc(t.grain, b.period_start, t.zone)
+                END,
+                b.bucket, b.c
+            FROM hour_buckets AS b CROSS JOIN tiers AS t
+            UNION ALL
+            SELECT s.route, s.method, s.grain, s.zone, s.period_start, u.e >> 15, u.e & 32767
+            FROM stored AS s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS u (e)
+        ) AS x (route, method, grain, zone, period_start, bucket, c)
+        GROUP BY 1, 2, 3, 4, 5, 6
+    ),
+    histograms AS (
+        SELECT
+            p.route, p.method, p.grain, p.zone, p.period_start,
+            pg_catalog.array_agg(p.element ORDER BY p.element) AS histogram
+        FROM (
+            SELECT m.route, m.method, m.grain, m.zone, m.period_start, (m.bucket << 15) | m.c::int
+            FROM merged AS m
+            WHERE m.c <= 32767
+            UNION ALL
+            -- A count above 32767 takes several elements of its bucket, the remainder first.
+            SELECT
+                m.route, m.method, m.grain, m.zone, m.period_start,
+                (m.bucket << 15) | CASE WHEN i.i = 0 THEN (m.c - 32767 * ((m.c - 1) / 32767))::int ELSE 32767 END
+            FROM merged AS m
+            CROSS JOIN LATERAL pg_catalog.generate_series(0::bigint, (m.c - 1) / 32767) AS i (i)
+            WHERE m.c > 32767
+        ) AS p (route, method, grain, zone, period_start, element)
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    -- Nearest ranks over the zeros then the buckets ascending: the first bucket whose running count reaches each.
+    quantiles AS (
+        SELECT
+            w.route, w.method, w.grain, w.zone, w.period_start, pg_catalog.max(w.total) AS total,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.99 * w.total))) AS b99
+        FROM (
+            SELECT
+                m.route, m.method, m.grain, m.zone, m.period_start, m.bucket,
+                o.z + pg_catalog.sum(m.c) OVER (
+                    PARTITION BY m.route, m.method, m.grain, m.zone, m.period_start ORDER BY m.bucket
+                ) AS seen,
+                o.z + pg_catalog.sum(m.c) OVER (
+                    PARTITION BY m.route, m.method, m.grain, m.zone, m.period_start
+                ) AS total
+            FROM merged AS m
+            INNER JOIN totals AS o
+                ON o.route = m.route AND o.method = m.method AND o.grain = m.grain AND o.zone = m.zone
+                AND o.period_start = m.period_start
+        ) AS w
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    result AS MATERIALIZED (
+        SELECT
+            o.route, o.method, o.grain, o.zone, o.period_start, o.n, o.s, o.d, o.lo, o.hi, o.t, o.z,
+            COALESCE(h.histogram, '{}') AS histogram,
+            -- The value 2 g^k / (g + 1) of bucket k, or 0 for a rank among the zeros, clamped to [min, max].
+            ARRAY[
+                LEAST(GREATEST(CASE
+                    WHEN GREATEST(1, pg_catalog.ceil(0.5 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN q.b50 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                        THEN 1.7976931348623157e308
+                    ELSE pg_catalog.exp(GREATEST(q.b50 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                END, o.lo), o.hi),
+                LEAST(GREATEST(CASE
+                    WHEN GREATEST(1, pg_catalog.ceil(0.95 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN q.b95 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                        THEN 1.7976931348623157e308
+                    ELSE pg_catalog.exp(GREATEST(q.b95 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                END, o.lo), o.hi),
+                LEAST(GREATEST(CASE
+                    WHEN GREATEST(1, pg_catalog.ceil(0.99 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN q.b99 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                        THEN 1.7976931348623157e308
+                    ELSE pg_catalog.exp(GREATEST(q.b99 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                END, o.lo), o.hi)
+            ]::double precision [] AS quantiles
+        FROM totals AS o
+        LEFT JOIN histograms AS h
+            ON h.route = o.route AND h.method = o.method AND h.grain = o.grain AND h.zone = o.zone
+            AND h.period_start = o.period_start
+        LEFT JOIN quantiles AS q
+            ON q.route = o.route AND q.method = o.method AND q.grain = o.grain AND q.zone = o.zone
+            AND q.period_start = o.period_start
+    ),
+    hourly AS (
         INSERT INTO pgmetrics.route_metrics AS m (
-            route, method, period_start, period_end, total_requests, successful, failed,
-            total_duration_ms, min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram
+            route, method, period_start, period_end, total_requests, successful, failed, total_duration_ms,
+            min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram, duration_quantiles
         )
         SELECT
-            e.route, e.method, e.period_start, e.period_start + INTERVAL '1 hour', pg_catalog.count(*),
-            pg_catalog.count(*) FILTER (WHERE e.success), pg_catalog.count(*) FILTER (WHERE NOT e.success),
-            pg_catalog.sum(e.duration_ms), pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms),
-            pg_catalog.max(e.at), pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0),
-            pgmetrics._histogram_of(pg_catalog.array_agg(e.duration_ms))
-        FROM e
-        GROUP BY e.route, e.method, e.period_start
-        ORDER BY 1, 2, 3
+            r.route, r.method, r.period_start, r.period_start + INTERVAL '1 hour', r.n, r.s, r.n - r.s, r.d, r.lo,
+            r.hi, r.t, r.z, r.histogram, r.quantiles
+        FROM result AS r
+        WHERE r.grain = 'hour'
         ON CONFLICT ON CONSTRAINT route_metrics_pkey DO UPDATE SET
-            total_requests = m.total_requests + excluded.total_requests,
-            successful = m.successful + excluded.successful,
-            failed = m.failed + excluded.failed,
-            total_duration_ms = m.total_duration_ms + excluded.total_duration_ms,
-            min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
-            max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
-            last_request_at = GREATEST(m.last_request_at, excluded.last_request_at),
-            zero_count = m.zero_count + excluded.zero_count,
-            duration_histogram = pgmetrics._histogram_merge(m.duration_histogram, excluded.duration_histogram),
+            total_requests = excluded.total_requests,
+            successful = excluded.successful,
+            failed = excluded.failed,
+            total_duration_ms = excluded.total_duration_ms,
+            min_duration_ms = excluded.min_duration_ms,
+            max_duration_ms = excluded.max_duration_ms,
+            last_request_at = excluded.last_request_at,
+            zero_count = excluded.zero_count,
+            duration_histogram = excluded.duration_histogram,
+            duration_quantiles = excluded.duration_quantiles,
             updated_at = pg_catalog.now()
-        RETURNING m.total_requests
-    )
-    SELECT (SELECT pg_catalog.count(*) FROM e) INTO v_route_events;
-
-    WITH e AS (
-        DELETE FROM pgmetrics.operation_events RETURNING operation, period_start, success, duration_ms, at
     ),
-    folded AS (
-        INSERT INTO pgmetrics.operation_metrics AS m (
-            operation, period_start, period_end, total_executions, successful, failed,
-            total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at, zero_count, duration_histogram
+    rollups AS (
+        INSERT INTO pgmetrics.route_metrics_rollup AS m (
+            route, method, grain, zone, period_start, total_requests, successful, failed, total_duration_ms,
+            min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram, duration_quantiles
         )
         SELECT
-            e.operation, e.period_start, e.period_start + INTERVAL '1 hour', pg_catalog.count(*),
-            pg_catalog.count(*) FILTER (WHERE e.success), pg_catalog.count(*) FILTER (WHERE NOT e.success),
-            pg_catalog.sum(e.duration_ms), pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms),
-            pg_catalog.max(e.at), pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0),
-            pgmetrics._histogram_of(pg_catalog.array_agg(e.duration_ms))
-        FROM e
-        GROUP BY e.operation, e.period_start
-        ORDER BY 1, 2
-        ON CONFLICT ON CONSTRAINT operation_metrics_pkey DO UPDATE SET
-            total_executions = m.total_executions + excluded.total_executions,
-            successful = m.successful + excluded.successful,
-            failed = m.failed + excluded.failed,
-            total_duration_ms = m.total_duration_ms + excluded.total_duration_ms,
-            min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
-            max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
-            last_execution_at = GREATEST(m.last_execution_at, excluded.last_execution_at),
-            zero_count = m.zero_count + excluded.zero_count,
-            duration_histogram = pgmetrics._histogram_merge(m.duration_histogram, excluded.duration_histogram),
+            r.route, r.method, r.grain, r.zone, r.period_start, r.n, r.s, r.n - r.s, r.d, r.lo, r.hi, r.t, r.z,
+            r.histogram, r.quantiles
+        FROM result AS r
+        WHERE r.grain <> 'hour'
+        ON CONFLICT ON CONSTRAINT route_metrics_rollup_pkey DO UPDATE SET
+            total_requests = excluded.total_requests,
+            successful = excluded.successful,
+            failed = excluded.failed,
+            total_duration_ms = excluded.total_duration_ms,
+            min_duration_ms = excluded.min_duration_ms,
+            max_duration_ms = excluded.max_duration_ms,
+            last_request_at = excluded.last_request_at,
+            zero_count = excluded.zero_count,
+            duration_histogram = excluded.duration_histogram,
+            duration_quantiles = excluded.duration_quantiles,
             updated_at = pg_catalog.now()
-        RETURNING m.total_executions
     )
-    SELECT (SELECT pg_catalog.count(*) FROM e) INTO v_operation_events;
+    SELECT (SELECT pg_catalog.count(*) FROM cells), (SELECT pg_catalog.count(*) FROM events)
+    INTO v_route_cells, v_route_events;
+
+    WITH cells AS (
+        DELETE FROM pgmetrics.operation_cells AS c
+        RETURNING
+            c.operation, c.period_start, c.total_executions, c.successful, c.total_duration_ms,
+            c.min_duration_ms, c.max_duration_ms, c.last_execution_at, c.zero_count, c.duration_histogram
+    ),
+    events AS (
+        DELETE FROM pgmetrics.operation_events AS e
+        RETURNING e.operation, e.period_start, e.success, e.duration_ms, e.at
+    ),
+    tiers AS (
+        SELECT t.grain, 'UTC' AS zone FROM (VALUES ('hour'), ('day'), ('week'), ('month')) AS t (grain)
+        UNION ALL
+        SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
+    ),
+    -- What the pending cells and events add to each key and UTC hour, and to each bucket of its histogram.
+    hours AS MATERIALIZED (
+        SELECT
+            x.operation, x.period_start, pg_catalog.sum(x.n)::bigint AS n, pg_catalog.sum(x.s)::bigint AS s,
+            pg_catalog.sum(x.d) AS d, pg_catalog.min(x.lo) AS lo, pg_catalog.max(x.hi) AS hi,
+            pg_catalog.max(x.t) AS t, pg_catalog.sum(x.z)::bigint AS z
+        FROM (
+            SELECT
+                c.operation, c.period_start, c.total_executions, c.successful, c.total_duration_ms,
+                c.min_duration_ms, c.max_duration_ms, c.last_execution_at, c.zero_count
+            FROM cells AS c
+            UNION ALL
+            SELECT
+                e.operation, e.period_start, 1, e.success::int, e.duration_ms, e.duration_ms, e.duration_ms,
+                e.at, (e.duration_ms = 0)::int
+            FROM events AS e
+        ) AS x (operation, period_start, n, s, d, lo, hi, t, z)
+        GROUP BY x.operation, x.period_start
+    ),
+    hour_buckets AS MATERIALIZED (
+        SELECT x.operation, x.period_start, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        FROM (
+            SELECT c.operation, c.period_start, u.e >> 15, u.e & 32767
+            FROM cells AS c CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
+            UNION ALL
+            -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
+            SELECT
+                e.operation, e.period_start,
+                CASE
+                    WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
+                        THEN pg_catalog.ceil(l.x)::int
+                    ELSE pgmetrics._histogram_bucket(e.duration_ms)
+                END,
+                1
+            FROM events AS e
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
+            ) AS l (x)
+            WHERE e.duration_ms > 0
+        ) AS x (operation, period_start, bucket, c)
+        GROUP BY x.operation, x.period_start, x.bucket
+    ),
+    -- Every row the fold writes: the hour and, for each rollup tier, the period holding it.
+    targets AS MATERIALIZED (
+        SELECT
+            h.operation, t.grain, t.zone,
+            CASE
+                WHEN t.grain = 'hour' THEN h.period_start
+                ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
+            END AS period_start,
+            pg_catalog.sum(h.n)::bigint AS n, pg_catalog.sum(h.s)::bigint AS s, pg_catalog.sum(h.d) AS d,
+            pg_catalog.min(h.lo) AS lo, pg_catalog.max(h.hi) AS hi, pg_catalog.max(h.t) AS t,
+            pg_catalog.sum(h.z)::bigint AS z
+        FROM hours AS h CROSS JOIN tiers AS t
+        GROUP BY 1, 2, 3, 4
+    ),
+    stored AS MATERIALIZED (
+        SELECT
+            k.operation, k.grain, k.zone, k.period_start, m.total_executions, m.successful,
+            m.total_duration_ms, m.min_duration_ms, m.max_duration_ms, m.last_execution_at, m.zero_count,
+            m.duration_histogram
+        FROM targets AS k
+        INNER JOIN pgmetrics.operation_metrics AS m
+            ON m.operation = k.operation AND k.grain = 'hour' AND m.period_start = k.period_start
+        UNION ALL
+        SELECT
+            k.operation, k.grain, k.zone, k.period_start, r.total_executions, r.successful,
+            r.total_duration_ms, r.min_duration_ms, r.max_duration_ms, r.last_execution_at, r.zero_count,
+            r.duration_histogram
+        FROM targets AS k
+        INNER JOIN pgmetrics.operation_metrics_rollup AS r
+            ON r.operation = k.operation AND r.grain = k.grain AND r.zone = k.zone
+            AND r.period_start = k.period_start
+    ),
+    totals AS MATERIALIZED (
+        SELECT
+            k.operation, k.grain, k.zone, k.period_start, k.n + COALESCE(s.total_executions, 0) AS n,
+            k.s + COALESCE(s.successful, 0) AS s, k.d + COALESCE(s.total_duration_ms, 0) AS d,
+            LEAST(k.lo, s.min_duration_ms) AS lo, GREATEST(k.hi, s.max_duration_ms) AS hi,
+            GREATEST(k.t, s.last_execution_at) AS t, k.z + COALESCE(s.zero_count, 0) AS z
+        FROM targets AS k
+        LEFT JOIN stored AS s
+            ON s.operation = k.operation AND s.grain = k.grain AND s.zone = k.zone
+            AND s.period_start = k.period_start
+    ),
+    -- The merged histograms, per row and bucket: the stored elements and the pending ones summed in one grouping.
+    merged AS MATERIALIZED (
+        SELECT x.operation, x.grain, x.zone, x.period_start, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        FROM (
+            SELECT
+                b.operation, t.grain, t.zone,
+                CASE
+                    WHEN t.grain = 'hour' THEN b.period_start
+                    ELSE pg_catalog.date_trunc(t.grain, b.period_start, t.zone)
+                END,
+                b.bucket, b.c
+            FROM hour_buckets AS b CROSS JOIN tiers AS t
+            UNION ALL
+            SELECT s.operation, s.grain, s.zone, s.period_start, u.e >> 15, u.e & 32767
+            FROM stored AS s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS u (e)
+        ) AS x (operation, grain, zone, period_start, bucket, c)
+        GROUP BY 1, 2, 3, 4, 5
+    ),
+    histograms AS (
+        SELECT
+            p.operation, p.grain, p.zone, p.period_start,
+            pg_catalog.array_agg(p.element ORDER BY p.element) AS histogram
+        FROM (
+            SELECT m.operation, m.grain, m.zone, m.period_start, (m.bucket << 15) | m.c::int
+            FROM merged AS m
+            WHERE m.c <= 32767
+            UNION ALL
+            -- A count above 32767 takes several elements of its bucket, the remainder first.
+            SELECT
+                m.operation, m.grain, m.zone, m.period_start,
+                (m.bucket << 15) | CASE WHEN i.i = 0 THEN (m.c - 32767 * ((m.c - 1) / 32767))::int ELSE 32767 END
+            FROM merged AS m
+            CROSS JOIN LATERAL pg_catalog.generate_series(0::bigint, (m.c - 1) / 32767) AS i (i)
+            WHERE m.c > 32767
+        ) AS p (operation, grain, zone, period_start, element)
+        GROUP BY 1, 2, 3, 4
+    ),
+    -- Nearest ranks over the zeros then the buckets ascending: the first bucket whose running count reaches each.
+    quantiles AS (
+        SELECT
+            w.operation, w.grain, w.zone, w.period_start, pg_catalog.max(w.total) AS total,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.99 * w.total))) AS b99
+        FROM (
+            SELECT
+                m.operation, m.grain, m.zone, m.period_start, m.bucket,
+                o.z + pg_catalog.sum(m.c) OVER (
+                    PARTITION BY m.operation, m.grain, m.zone, m.period_start ORDER BY m.bucket
+                ) AS seen,
+                o.z + pg_catalog.sum(m.c) OVER (
+                    PARTITION BY m.operation, m.grain, m.zone, m.period_start
+                ) AS total
+            FROM merged AS m
+            INNER JOIN totals AS o
+                ON o.operation = m.operation AND o.grain = m.grain AND o.zone = m.zone
+                AND o.period_start = m.period_start
+        ) AS w
+        GROUP BY 1, 2, 3, 4
+    ),
+    result AS MATERIALIZED (
+        SELECT
+            o.operation, o.grain, o.zone, o.period_start, o.n, o.s, o.d, o.lo, o.hi, o.t, o.z,
+            COALESCE(h.histogram, '{}') AS histogram,
+            -- The value 2 g^k / (g + 1) of bucket k, or 0 for a rank among the zeros, clamped to [min, max].
+            ARRAY[
+                LEAST(GREATEST(CASE
+                    WHEN GREATEST(1, pg_catalog.ceil(0.5 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN q.b50 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                        THEN 1.7976931348623157e308
+                    ELSE pg_catalog.exp(GREATEST(q.b50 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                END, o.lo), o.hi),
+                LEAST(GREATEST(CASE
+                    WHEN GREATEST(1, pg_catalog.ceil(0.95 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN q.b95 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                        THEN 1.7976931348623157e308
+                    ELSE pg_catalog.exp(GREATEST(q.b95 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                END, o.lo), o.hi),
+                LEAST(GREATEST(CASE
+                    WHEN GREATEST(1, pg_catalog.ceil(0.99 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN q.b99 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                        THEN 1.7976931348623157e308
+                    ELSE pg_catalog.exp(GREATEST(q.b99 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                END, o.lo), o.hi)
+            ]::double precision [] AS quantiles
+        FROM totals AS o
+        LEFT JOIN histograms AS h
+            ON h.operation = o.operation AND h.grain = o.grain AND h.zone = o.zone
+            AND h.period_start = o.period_start
+        LEFT JOIN quantiles AS q
+            ON q.operation = o.operation AND q.grain = o.grain AND q.zone = o.zone
+            AND q.period_start = o.period_start
+    ),
+    hourly AS (
+        INSERT INTO pgmetrics.operation_metrics AS m (
+            operation, period_start, period_end, total_executions, successful, failed, total_duration_ms,
+            min_duration_ms, max_duration_ms, last_execution_at, zero_count, duration_histogram, duration_quantiles
+        )
+        SELECT
+            r.operation, r.period_start, r.period_start + INTERVAL '1 hour', r.n, r.s, r.n - r.s, r.d, r.lo,
+            r.hi, r.t, r.z, r.histogram, r.quantiles
+        FROM result AS r
+        WHERE r.grain = 'hour'
+        ON CONFLICT ON CONSTRAINT operation_metrics_pkey DO UPDATE SET
+            total_executions = excluded.total_executions,
+            successful = excluded.successful,
+            failed = excluded.failed,
+            total_duration_ms = excluded.total_duration_ms,
+            min_duration_ms = excluded.min_duration_ms,
+            max_duration_ms = excluded.max_duration_ms,
+            last_execution_at = excluded.last_execution_at,
+            zero_count = excluded.zero_count,
+            duration_histogram = excluded.duration_histogram,
+            duration_quantiles = excluded.duration_quantiles,
+            updated_at = pg_catalog.now()
+    ),
+    rollups AS (
+        INSERT INTO pgmetrics.operation_metrics_rollup AS m (
+            operation, grain, zone, period_start, total_executions, successful, failed, total_duration_ms,
+            min_duration_ms, max_duration_ms, last_execution_at, zero_count, duration_histogram, duration_quantiles
+        )
+        SELECT
+            r.operation, r.grain, r.zone, r.period_start, r.n, r.s, r.n - r.s, r.d, r.lo, r.hi, r.t, r.z,
+            r.histogram, r.quantiles
+        FROM result AS r
+        WHERE r.grain <> 'hour'
+        ON CONFLICT ON CONSTRAINT operation_metrics_rollup_pkey DO UPDATE SET
+            total_executions = excluded.total_executions,
+            successful = excluded.successful,
+            failed = excluded.failed,
+            total_duration_ms = excluded.total_duration_ms,
+            min_duration_ms = excluded.min_duration_ms,
+            max_duration_ms = excluded.max_duration_ms,
+            last_execution_at = excluded.last_execution_at,
+            zero_count = excluded.zero_count,
+            duration_histogram = excluded.duration_histogram,
+            duration_quantiles = excluded.duration_quantiles,
+            updated_at = pg_catalog.now()
+    )
+    SELECT (SELECT pg_catalog.count(*) FROM cells), (SELECT pg_catalog.count(*) FROM events)
+    INTO v_operation_cells, v_operation_events;
 
     RETURN pg_catalog.jsonb_build_object(
-        'route_events_folded', v_route_events, 'operation_events_folded', v_operation_events
+        'route_cells_folded', v_route_cells, 'route_events_folded', v_route_events,
+        'operation_cells_folded', v_operation_cells, 'operation_events_folded', v_operation_events
     );
 END
 $$;
 
-COMMENT ON FUNCTION pgmetrics.fold_events() IS
-'Moves every pending event of route_events and operation_events into the hourly tier (and through its triggers the '
-'daily tier), summed per key and UTC hour, in one transaction; returns jsonb {"route_events_folded": n, '
-'"operation_events_folded": n}. Waits for a fold running concurrently, then folds what is left; idempotent, and '
-'concurrent folds never count an event twice. Called by ingest_batch (when no other fold runs), run_retention and '
-'the pg_cron job of schedule_fold; for pgmetrics_writer and the schema owner. Raises nothing of its own.';
+COMMENT ON FUNCTION pgmetrics.fold_events(boolean) IS
+'Moves every pending cell (route_cells, operation_cells, written by ingest_batch) and event (route_events, '
+'operation_events, written by the recording functions) into the hourly tier and the rollups (UTC day, ISO week, '
+'calendar month, local day of each report zone), with their histograms merged and p50/p95/p99 stored, in one '
+'transaction; returns jsonb {"route_cells_folded": n, "route_events_folded": n, "operation_cells_folded": n, '
+'"operation_events_folded": n}. With wait (the default) it waits for a fold running concurrently and then folds what '
+'is left; without, it returns {"skipped": reason} at once. Idempotent; no event is counted twice. Run by the pg_cron '
+'job of schedule_fold, the Python client after its flushes, run_retention and add_report_zone; for pgmetrics_writer '
+'and the schema owner. Raises 22004 for a NULL wait.';
 
-REVOKE ALL ON FUNCTION pgmetrics.fold_events() FROM public;
-GRANT EXECUTE ON FUNCTION pgmetrics.fold_events() TO pgmetrics_writer;
+REVOKE ALL ON FUNCTION pgmetrics.fold_events(boolean) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.fold_events(boolean) TO pgmetrics_writer;
 
 COMMIT;

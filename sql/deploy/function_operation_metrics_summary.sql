@@ -1,13 +1,12 @@
 -- Deploy pgmetrics:function_operation_metrics_summary to pg
 -- requires: function__operation_metrics_summary
--- requires: role_pgmetrics_reader
 
 BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
 -- LANGUAGE sql, so that an output column may carry the name of the operation parameter.
-CREATE FUNCTION pgmetrics.operation_metrics_summary(
+CREATE OR REPLACE FUNCTION pgmetrics.operation_metrics_summary(
     start timestamptz,
     "end" timestamptz,
     bucket text DEFAULT 'hour',
@@ -63,17 +62,15 @@ $$;
 
 COMMENT ON FUNCTION pgmetrics.operation_metrics_summary(timestamptz, timestamptz, text, text, text) IS
 'Operation metrics per bucket and operation over [start, end): an hourly row counts when its UTC hour starts in the '
-'range. bucket (default hour): hour (UTC hours), day or week (local midnights and ISO weeks from Monday in tz, '
-'default UTC; each hour counts in the local day or week containing its start), or all (one row per operation, '
-'bucket_start = start). operation filters when not NULL. Whole UTC days are read from the daily tier, so ranges '
-'older than the hourly detail still add up; a UTC day without its hours counts in the local day containing its UTC '
-'noon. p50/p95/p99 are nearest-rank percentiles within 1 % from the merged duration histograms '
-'(docs/HISTOGRAM.md). Rows are ordered by bucket_start, operation. Raises 22004 for a NULL start, end, '
-'bucket or tz and 22023 for infinite bounds, start after end, an unknown bucket or time zone, naming the argument.';
+'range. bucket (default hour): hour (UTC hours), day, week or month (local midnights, ISO weeks from Monday and '
+'calendar months in tz, default UTC; each hour counts in the period containing its start), or all (one row per key, '
+'bucket_start = start). operation filters when not NULL. Days, weeks and months in UTC and local days of the report '
+'zones are read from their rollups, one stored row per key and bucket; weeks and months of a report zone merge its '
+'local days; other zones merge hours, and days older than the hourly detail count in the local day containing '
+'their UTC noon. A bucket at the edge of the range whose hours have expired is counted whole. p50/p95/p99 are '
+'nearest-rank percentiles within 1 % (docs/HISTOGRAM.md). Rows are ordered by bucket_start and key. Raises 22004 '
+'for a NULL start, end, bucket or tz and 22023 for infinite bounds, start after end, an unknown bucket or time '
+'zone, naming the argument.';
 
-REVOKE ALL ON FUNCTION pgmetrics.operation_metrics_summary(timestamptz, timestamptz, text, text, text) FROM public;
-GRANT EXECUTE ON FUNCTION pgmetrics.operation_metrics_summary(
-    timestamptz, timestamptz, text, text, text
-) TO pgmetrics_reader;
 
 COMMIT;

@@ -1,13 +1,12 @@
 -- Deploy pgmetrics:function_route_metrics_summary to pg
 -- requires: function__route_metrics_summary
--- requires: role_pgmetrics_reader
 
 BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
 -- LANGUAGE sql, so that the output columns may carry the names of the route and method parameters.
-CREATE FUNCTION pgmetrics.route_metrics_summary(
+CREATE OR REPLACE FUNCTION pgmetrics.route_metrics_summary(
     start timestamptz,
     "end" timestamptz,
     bucket text DEFAULT 'hour',
@@ -66,18 +65,15 @@ $$;
 
 COMMENT ON FUNCTION pgmetrics.route_metrics_summary(timestamptz, timestamptz, text, text, text, text) IS
 'Route metrics per bucket and (route, method) over [start, end): an hourly row counts when its UTC hour starts in the '
-'range. bucket (default hour): hour (UTC hours), day or week (local midnights and ISO weeks from Monday in tz, '
-'default UTC; each hour counts in the local day or week containing its start), or all (one row per key, '
-'bucket_start = start). route and method (any case) filter when not NULL. Whole UTC days are read from the daily '
-'tier, so ranges older than the hourly detail still add up; a UTC day without its hours counts in the local day '
-'containing its UTC noon. p50/p95/p99 are nearest-rank percentiles within 1 % from the merged duration histograms '
-'(docs/HISTOGRAM.md). Rows are ordered by bucket_start, route, method. Raises 22004 for '
-'a NULL start, end, bucket or tz and 22023 for infinite bounds, start after end, an unknown bucket, time zone or '
-'method, naming the argument.';
+'range. bucket (default hour): hour (UTC hours), day, week or month (local midnights, ISO weeks from Monday and '
+'calendar months in tz, default UTC; each hour counts in the period containing its start), or all (one row per key, '
+'bucket_start = start). route and method (any case) filter when not NULL. Days, weeks and months in UTC and local days of the report '
+'zones are read from their rollups, one stored row per key and bucket; weeks and months of a report zone merge its '
+'local days; other zones merge hours, and days older than the hourly detail count in the local day containing '
+'their UTC noon. A bucket at the edge of the range whose hours have expired is counted whole. p50/p95/p99 are '
+'nearest-rank percentiles within 1 % (docs/HISTOGRAM.md). Rows are ordered by bucket_start and key. Raises 22004 '
+'for a NULL start, end, bucket or tz and 22023 for infinite bounds, start after end, an unknown bucket, time zone '
+'or method, naming the argument.';
 
-REVOKE ALL ON FUNCTION pgmetrics.route_metrics_summary(timestamptz, timestamptz, text, text, text, text) FROM public;
-GRANT EXECUTE ON FUNCTION pgmetrics.route_metrics_summary(
-    timestamptz, timestamptz, text, text, text, text
-) TO pgmetrics_reader;
 
 COMMIT;

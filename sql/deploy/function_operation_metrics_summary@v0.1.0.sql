@@ -1,0 +1,79 @@
+-- Deploy pgmetrics:function_operation_metrics_summary to pg
+-- requires: function__operation_metrics_summary
+-- requires: role_pgmetrics_reader
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+-- LANGUAGE sql, so that an output column may carry the name of the operation parameter.
+CREATE FUNCTION pgmetrics.operation_metrics_summary(
+    start timestamptz,
+    "end" timestamptz,
+    bucket text DEFAULT 'hour',
+    operation text DEFAULT NULL,
+    tz text DEFAULT 'UTC'
+)
+RETURNS TABLE (
+    bucket_start timestamptz,
+    operation text,
+    total_executions bigint,
+    successful bigint,
+    failed bigint,
+    error_rate double precision,
+    total_duration_ms double precision,
+    average_duration_ms double precision,
+    min_duration_ms double precision,
+    max_duration_ms double precision,
+    p50_duration_ms double precision,
+    p95_duration_ms double precision,
+    p99_duration_ms double precision,
+    last_execution_at timestamptz
+)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT
+        s.bucket_start, s.operation, s.total_executions, s.successful, s.failed, s.error_rate,
+        s.total_duration_ms, s.average_duration_ms, s.min_duration_ms, s.max_duration_ms,
+        s.p50_duration_ms, s.p95_duration_ms, s.p99_duration_ms, s.last_execution_at
+    FROM pgmetrics._operation_metrics_summary(
+        operation_metrics_summary.start, operation_metrics_summary."end", operation_metrics_summary.bucket,
+        operation_metrics_summary.operation, operation_metrics_summary.tz
+    ) AS s (
+        bucket_start timestamptz,
+        operation text,
+        total_executions bigint,
+        successful bigint,
+        failed bigint,
+        error_rate double precision,
+        total_duration_ms double precision,
+        average_duration_ms double precision,
+        min_duration_ms double precision,
+        max_duration_ms double precision,
+        p50_duration_ms double precision,
+        p95_duration_ms double precision,
+        p99_duration_ms double precision,
+        last_execution_at timestamptz
+    )
+    ORDER BY s.bucket_start, s.operation
+$$;
+
+COMMENT ON FUNCTION pgmetrics.operation_metrics_summary(timestamptz, timestamptz, text, text, text) IS
+'Operation metrics per bucket and operation over [start, end): an hourly row counts when its UTC hour starts in the '
+'range. bucket (default hour): hour (UTC hours), day or week (local midnights and ISO weeks from Monday in tz, '
+'default UTC; each hour counts in the local day or week containing its start), or all (one row per operation, '
+'bucket_start = start). operation filters when not NULL. Whole UTC days are read from the daily tier, so ranges '
+'older than the hourly detail still add up; a UTC day without its hours counts in the local day containing its UTC '
+'noon. p50/p95/p99 are nearest-rank percentiles within 1 % from the merged duration histograms '
+'(docs/HISTOGRAM.md). Rows are ordered by bucket_start, operation. Raises 22004 for a NULL start, end, '
+'bucket or tz and 22023 for infinite bounds, start after end, an unknown bucket or time zone, naming the argument.';
+
+REVOKE ALL ON FUNCTION pgmetrics.operation_metrics_summary(timestamptz, timestamptz, text, text, text) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.operation_metrics_summary(
+    timestamptz, timestamptz, text, text, text
+) TO pgmetrics_reader;
+
+COMMIT;

@@ -1,0 +1,33 @@
+-- Deploy pgmetrics:table_operation_cells to pg
+-- requires: schema_pgmetrics
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+/*
+ * Append-only and index-free, like the event tables: ingest_batch adds its cells here as COPY would, without
+ * reading or merging a stored row, so a flush costs the same for new keys and for keys already stored. fold_events
+ * moves them into the hourly tier and the rollups; until then the summaries add them on the fly.
+ */
+CREATE TABLE pgmetrics.operation_cells (
+    operation text NOT NULL,
+    period_start timestamptz NOT NULL,
+    total_executions bigint NOT NULL,
+    successful bigint NOT NULL,
+    total_duration_ms double precision NOT NULL,
+    min_duration_ms double precision NOT NULL,
+    max_duration_ms double precision NOT NULL,
+    last_execution_at timestamptz NOT NULL,
+    zero_count bigint NOT NULL,
+    duration_histogram int [] NOT NULL
+);
+
+ALTER TABLE pgmetrics.operation_cells ENABLE ROW LEVEL SECURITY;
+REVOKE ALL ON pgmetrics.operation_cells FROM public;
+
+COMMENT ON TABLE pgmetrics.operation_cells IS
+'Pending operation cells: the cells of the batches ingest_batch applied, not yet folded into the hourly tier and the '
+'rollups by fold_events.';
+
+COMMIT;

@@ -1,0 +1,9 @@
+-- Revert pgmetrics:function_operation_duration_quantile from pg
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+DROP FUNCTION pgmetrics.operation_duration_quantile(double precision, timestamptz, timestamptz, text);
+
+COMMIT;
