@@ -206,7 +206,7 @@ def _load_pool(conn: psycopg.Connection[tuple[object, ...]], sigma: float) -> fl
 
 def _timed(conn: psycopg.Connection[tuple[object, ...]], query: str, **params: object) -> float:
     start = time.perf_counter()
-    conn.execute(query, params).fetchall()  # type: ignore[arg-type]
+    conn.execute(query, params).fetchall()
     return time.perf_counter() - start
 
 

@@ -17,6 +17,7 @@ import math
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -70,7 +71,8 @@ def _sizes(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[float, float, 
         """
     ).fetchone()
     assert row is not None
-    return float(row[0]), float(row[1]), float(row[2]), float(row[3])
+    size, buckets, table, total = (float(cast("float", value)) for value in row)
+    return size, buckets, table, total
 
 
 def main() -> None:
