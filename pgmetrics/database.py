@@ -6,6 +6,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 import weakref
 from datetime import datetime
 from typing import Any
@@ -13,7 +14,6 @@ from typing import Any
 import psycopg
 import psycopg_pool
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 
 from pgmetrics import queries
 from pgmetrics.aggregate import (
@@ -21,8 +21,6 @@ from pgmetrics.aggregate import (
     OperationCells,
     RouteCells,
     check_name,
-    operation_cells_json,
-    route_cells_json,
 )
 from pgmetrics.errors import BatchRejectedError, from_psycopg
 from pgmetrics.flusher import Batch, Flusher, Outcome
@@ -37,6 +35,7 @@ from pgmetrics.summary import (
     route_rows,
 )
 from pgmetrics.types import MetricsReport, OperationMetrics, RouteMetrics, TimeRange
+from pgmetrics.wire import CellArray, CellArrayDumper, operation_cell_array, route_cell_array
 
 logger = logging.getLogger("pgmetrics")
 
@@ -65,6 +64,7 @@ class DatabaseMetricsStorage(AsyncReads):
         read_timeout: float = 5.0,
         retry_initial: float = 0.5,
         retry_max: float = 30.0,
+        fold_interval: float = 60.0,
     ) -> None:
         if batch_interval <= 0:
             raise ValueError(f"batch_interval must be > 0 seconds, got {batch_interval}")
@@ -80,6 +80,10 @@ class DatabaseMetricsStorage(AsyncReads):
         self._pool_lock = threading.Lock()
         self.shutdown_timeout = shutdown_timeout
         self.read_timeout = read_timeout
+        if fold_interval < 0:
+            raise ValueError(f"fold_interval must be >= 0 seconds, got {fold_interval}")
+        self.fold_interval = fold_interval
+        self._last_fold = time.monotonic()
         self._aggregator = Aggregator(max_keys)
         self._flusher = Flusher(
             self._aggregator,
@@ -181,10 +185,13 @@ class DatabaseMetricsStorage(AsyncReads):
         try:
             pool = self._get_pool()
             with pool.connection(timeout=connect_timeout) as conn, conn.transaction():
+                conn.adapters.register_dumper(CellArray, CellArrayDumper)
+                oids = conn.execute(queries.CELL_TYPES).fetchone()
+                assert oids is not None  # noqa: S101 - one row, always
                 params = {
                     "batch_id": batch.batch_id,
-                    "routes": Jsonb(route_cells_json(batch.routes)),
-                    "operations": Jsonb(operation_cells_json(batch.operations)),
+                    "routes": route_cell_array(batch.routes, oids[0]),
+                    "operations": operation_cell_array(batch.operations, oids[1]),
                 }
                 # From here on the database may commit the batch: its content is frozen.
                 batch.sealed = reached = True
@@ -209,7 +216,21 @@ class DatabaseMetricsStorage(AsyncReads):
             return Outcome.UNKNOWN if reached else Outcome.NOT_SENT
         if row is not None and row[0] is False:
             logger.info("pgmetrics: batch %s had been applied already", batch.batch_id)
+        self._fold_now_and_then(connect_timeout)
         return Outcome.DELIVERED
+
+    def _fold_now_and_then(self, connect_timeout: float) -> None:
+        """Every ``fold_interval`` seconds, moves the staged cells into the tiers (fold_events),
+        so that reads stay cheap without pg_cron. A fold already running elsewhere is skipped;
+        a failure only delays the next one: the cells stay staged and counted."""
+        if not self.fold_interval or time.monotonic() - self._last_fold < self.fold_interval:
+            return
+        self._last_fold = time.monotonic()
+        try:
+            with self._get_pool().connection(timeout=connect_timeout) as conn:
+                conn.execute(queries.FOLD_EVENTS)
+        except Exception as exc:  # noqa: BLE001 - the delivery itself succeeded
+            logger.info("pgmetrics: fold_events failed, the cells stay staged: %s", from_psycopg(exc))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Sends everything recorded so far now. With ``timeout`` (seconds) retries until
