@@ -35,19 +35,19 @@ def new_database(cluster: LocalCluster, name: str) -> str:
 
 
 def set_report_time_zones(conn: Conn, zones: str = REPORT_TIME_ZONES) -> str:
-    """Tries ``set_setting('report_time_zones', zones)``, which schemas with local-day tiers
-    have; says what happened, and carries on when the setting or its text form is missing."""
+    """Adds each of ``zones`` (comma-separated) with ``add_report_zone``, so that their local
+    days are rolled up; says what happened, and carries on on schemas without the function."""
     try:
-        # The value goes as an untyped literal: the server picks the overload of set_setting.
-        conn.execute("SELECT pgmetrics.set_setting('report_time_zones', %s)", (zones,))
+        for zone in zones.split(","):
+            conn.execute("SELECT pgmetrics.add_report_zone(%s)", (zone,))
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0]
-        return f"report_time_zones not set (schema without it: {exc.sqlstate} {first})"
-    return f"report_time_zones = '{zones}'"
+        return f"report zones not set (schema without them: {exc.sqlstate} {first})"
+    return f"report zones {zones}"
 
 
 def has_fold(conn: Conn) -> bool:
-    row = conn.execute("SELECT to_regprocedure('pgmetrics.fold_events()') IS NOT NULL").fetchone()
+    row = conn.execute("SELECT to_regproc('pgmetrics.fold_events') IS NOT NULL").fetchone()
     return bool(row and row[0])
 
 

@@ -12,7 +12,7 @@ about 220 buckets). To keep generation fast, a pool of --pool (64) distinct hist
 once with a fixed seed and assigned to the cells round-robin. pgmetrics gets the cells through
 ingest_batch (bench.ingest.send_batch, batches of --batch cells in time order), then
 fold_events() when the schema has it (it materializes pending work: rollup tiers in schemas
-that keep them); set_setting('report_time_zones', 'America/New_York,Asia/Kolkata') is tried
+that keep them); add_report_zone('America/New_York') and add_report_zone('Asia/Kolkata') are tried
 first and skipped on schemas without it. The baseline is a plain table bench_plain (route,
 method, hour, total, successful, failed, sum, min, max, last; primary key (route, method, hour)
 and an index on hour) with the same counts and no histograms, read by one GROUP BY per shape
@@ -42,7 +42,14 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 
-from bench.ingest import EncodedBatch, encode_batch, histogram_pool, pool_cell, send_encoded
+from bench.ingest import (
+    EncodedBatch,
+    encode_batch,
+    histogram_pool,
+    pool_cell,
+    route_cell_oid,
+    send_encoded,
+)
 from bench.public_api import (
     Conn,
     PooledHistogram,
@@ -249,9 +256,10 @@ def _load(dataset: Dataset, pool: list[PooledHistogram], batch: int) -> None:
     conn, keys, days = dataset.conn, dataset.keys, dataset.days
     first = END - timedelta(days=days)
     zones = set_report_time_zones(conn)
+    oid = route_cell_oid(conn)
 
     def encode(lo: int, hi: int) -> EncodedBatch:
-        return encode_batch(_cells(pool, keys, first, lo, hi))
+        return encode_batch(oid, _cells(pool, keys, first, lo, hi))
 
     began = time.perf_counter()
     # The next batch is built and rendered in a thread while the server applies this one.

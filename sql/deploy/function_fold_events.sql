@@ -63,12 +63,14 @@ BEGIN
         UNION ALL
         SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
     ),
-    -- What the pending cells and events add to each key and UTC hour, and to each bucket of its histogram.
+    -- What the pending cells and events add to each key and UTC hour, numbered so that the work per histogram
+    -- element below groups and joins on integers.
     hours AS MATERIALIZED (
         SELECT
-            x.route, x.method, x.period_start, pg_catalog.sum(x.n)::bigint AS n, pg_catalog.sum(x.s)::bigint AS s,
-            pg_catalog.sum(x.d) AS d, pg_catalog.min(x.lo) AS lo, pg_catalog.max(x.hi) AS hi,
-            pg_catalog.max(x.t) AS t, pg_catalog.sum(x.z)::bigint AS z
+            pg_catalog.row_number() OVER () AS hour_id, x.route, x.method, x.period_start,
+            pg_catalog.sum(x.n)::bigint AS n, pg_catalog.sum(x.s)::bigint AS s, pg_catalog.sum(x.d) AS d,
+            pg_catalog.min(x.lo) AS lo, pg_catalog.max(x.hi) AS hi, pg_catalog.max(x.t) AS t,
+            pg_catalog.sum(x.z)::bigint AS z
         FROM (
             SELECT
                 c.route, c.method, c.period_start, c.total_requests, c.successful, c.total_duration_ms,
@@ -83,14 +85,16 @@ BEGIN
         GROUP BY x.route, x.method, x.period_start
     ),
     hour_buckets AS MATERIALIZED (
-        SELECT x.route, x.method, x.period_start, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        SELECT x.hour_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
         FROM (
-            SELECT c.route, c.method, c.period_start, u.e >> 15, u.e & 32767
-            FROM cells AS c CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
+            SELECT h.hour_id, u.e >> 15, u.e & 32767
+            FROM cells AS c
+            INNER JOIN hours AS h ON h.route = c.route AND h.method = c.method AND h.period_start = c.period_start
+            CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
             UNION ALL
             -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
             SELECT
-                e.route, e.method, e.period_start,
+                h.hour_id,
                 CASE
                     WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
                         THEN pg_catalog.ceil(l.x)::int
@@ -98,40 +102,51 @@ BEGIN
                 END,
                 1
             FROM events AS e
+            INNER JOIN hours AS h ON h.route = e.route AND h.method = e.method AND h.period_start = e.period_start
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
             ) AS l (x)
             WHERE e.duration_ms > 0
-        ) AS x (route, method, period_start, bucket, c)
-        GROUP BY x.route, x.method, x.period_start, x.bucket
+        ) AS x (hour_id, bucket, c)
+        GROUP BY x.hour_id, x.bucket
     ),
-    -- Every row the fold writes: the hour and, for each rollup tier, the period holding it.
+    -- Each hour in every tier: the hour itself and, for each rollup, the period holding it; target_id numbers the
+    -- rows the fold writes.
+    hour_tiers AS MATERIALIZED (
+        SELECT
+            p.*,
+            pg_catalog.dense_rank() OVER (ORDER BY p.route, p.method, p.grain, p.zone, p.target_start) AS target_id
+        FROM (
+            SELECT
+                h.hour_id, h.route, h.method, t.grain, t.zone,
+                CASE
+                    WHEN t.grain = 'hour' THEN h.period_start
+                    ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
+                END AS target_start,
+                h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+            FROM hours AS h CROSS JOIN tiers AS t
+        ) AS p
+    ),
     targets AS MATERIALIZED (
         SELECT
-            h.route, h.method, t.grain, t.zone,
-            CASE
-                WHEN t.grain = 'hour' THEN h.period_start
-                ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
-            END AS period_start,
-            pg_catalog.sum(h.n)::bigint AS n, pg_catalog.sum(h.s)::bigint AS s, pg_catalog.sum(h.d) AS d,
-            pg_catalog.min(h.lo) AS lo, pg_catalog.max(h.hi) AS hi, pg_catalog.max(h.t) AS t,
-            pg_catalog.sum(h.z)::bigint AS z
-        FROM hours AS h CROSS JOIN tiers AS t
-        GROUP BY 1, 2, 3, 4, 5
+            k.target_id, k.route, k.method, k.grain, k.zone, k.target_start AS period_start,
+            pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s, pg_catalog.sum(k.d) AS d,
+            pg_catalog.min(k.lo) AS lo, pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t,
+            pg_catalog.sum(k.z)::bigint AS z
+        FROM hour_tiers AS k
+        GROUP BY k.target_id, k.route, k.method, k.grain, k.zone, k.target_start
     ),
     stored AS MATERIALIZED (
         SELECT
-            k.route, k.method, k.grain, k.zone, k.period_start, m.total_requests, m.successful,
-            m.total_duration_ms, m.min_duration_ms, m.max_duration_ms, m.last_request_at, m.zero_count,
-            m.duration_histogram
+            k.target_id, m.total_requests, m.successful, m.total_duration_ms, m.min_duration_ms, m.max_duration_ms,
+            m.last_request_at, m.zero_count, m.duration_histogram
         FROM targets AS k
         INNER JOIN pgmetrics.route_metrics AS m
             ON m.route = k.route AND m.method = k.method AND k.grain = 'hour' AND m.period_start = k.period_start
         UNION ALL
         SELECT
-            k.route, k.method, k.grain, k.zone, k.period_start, r.total_requests, r.successful,
-            r.total_duration_ms, r.min_duration_ms, r.max_duration_ms, r.last_request_at, r.zero_count,
-            r.duration_histogram
+            k.target_id, r.total_requests, r.successful, r.total_duration_ms, r.min_duration_ms, r.max_duration_ms,
+            r.last_request_at, r.zero_count, r.duration_histogram
         FROM targets AS k
         INNER JOIN pgmetrics.route_metrics_rollup AS r
             ON r.route = k.route AND r.method = k.method AND r.grain = k.grain AND r.zone = k.zone
@@ -139,107 +154,99 @@ BEGIN
     ),
     totals AS MATERIALIZED (
         SELECT
-            k.route, k.method, k.grain, k.zone, k.period_start, k.n + COALESCE(s.total_requests, 0) AS n,
+            k.target_id, k.route, k.method, k.grain, k.zone, k.period_start, k.n + COALESCE(s.total_requests, 0) AS n,
             k.s + COALESCE(s.successful, 0) AS s, k.d + COALESCE(s.total_duration_ms, 0) AS d,
             LEAST(k.lo, s.min_duration_ms) AS lo, GREATEST(k.hi, s.max_duration_ms) AS hi,
             GREATEST(k.t, s.last_request_at) AS t, k.z + COALESCE(s.zero_count, 0) AS z
         FROM targets AS k
-        LEFT JOIN stored AS s
-            ON s.route = k.route AND s.method = k.method AND s.grain = k.grain AND s.zone = k.zone
-            AND s.period_start = k.period_start
+        LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
-    -- The merged histograms, per row and bucket: the stored elements and the pending ones summed in one grouping.
+    -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
     merged AS MATERIALIZED (
-        SELECT x.route, x.method, x.grain, x.zone, x.period_start, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        SELECT x.target_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
         FROM (
-            SELECT
-                b.route, b.method, t.grain, t.zone,
-                CASE
-                    WHEN t.grain = 'hour' THEN b.period_start
-                    ELSE pg_catalog.date_trunc(t.grain, b.period_start, t.zone)
-                END,
-                b.bucket, b.c
-            FROM hour_buckets AS b CROSS JOIN tiers AS t
+            SELECT k.target_id, b.bucket, b.c
+            FROM hour_buckets AS b
+            INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id
             UNION ALL
-            SELECT s.route, s.method, s.grain, s.zone, s.period_start, u.e >> 15, u.e & 32767
+            SELECT s.target_id, u.e >> 15, u.e & 32767
             FROM stored AS s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS u (e)
-        ) AS x (route, method, grain, zone, period_start, bucket, c)
-        GROUP BY 1, 2, 3, 4, 5, 6
+        ) AS x (target_id, bucket, c)
+        GROUP BY x.target_id, x.bucket
+        HAVING pg_catalog.sum(x.c) > 0
     ),
-    histograms AS (
+    -- One sort of the merged buckets gives both the packed histogram and the nearest ranks: the first bucket whose
+    -- running count, after the zeros, reaches each. The aggregate reads the window's output in bucket order, so the
+    -- elements ascend without a sort per row (an ORDER BY in array_agg would sort each histogram again).
+    summed AS MATERIALIZED (
         SELECT
-            p.route, p.method, p.grain, p.zone, p.period_start,
-            pg_catalog.array_agg(p.element ORDER BY p.element) AS histogram
+            w.target_id,
+            pg_catalog.array_agg((w.bucket << 15) | w.c::int) FILTER (WHERE w.c <= 32767)
+                AS histogram,
+            pg_catalog.bool_or(w.c > 32767) AS split,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= w.r50) AS b50,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= w.r95) AS b95,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= w.r99) AS b99
         FROM (
-            SELECT m.route, m.method, m.grain, m.zone, m.period_start, (m.bucket << 15) | m.c::int
+            -- In double precision: exact to 2^53, and far cheaper per element than numeric.
+            SELECT
+                m.target_id, m.bucket, m.c,
+                o.z::double precision
+                + pg_catalog.sum(m.c::double precision) OVER (PARTITION BY m.target_id ORDER BY m.bucket) AS seen,
+                GREATEST(1, pg_catalog.ceil(0.5 * o.n::double precision)) AS r50,
+                GREATEST(1, pg_catalog.ceil(0.95 * o.n::double precision)) AS r95,
+                GREATEST(1, pg_catalog.ceil(0.99 * o.n::double precision)) AS r99
             FROM merged AS m
+            INNER JOIN totals AS o ON o.target_id = m.target_id
+        ) AS w
+        GROUP BY w.target_id
+    ),
+    -- The rare histograms holding a count above 32767: it takes several elements of its bucket, the remainder first.
+    split AS (
+        SELECT p.target_id, pg_catalog.array_agg(p.element ORDER BY p.element) AS histogram
+        FROM (
+            SELECT m.target_id, (m.bucket << 15) | m.c::int
+            FROM merged AS m
+            INNER JOIN summed AS s ON s.target_id = m.target_id AND s.split
             WHERE m.c <= 32767
             UNION ALL
-            -- A count above 32767 takes several elements of its bucket, the remainder first.
             SELECT
-                m.route, m.method, m.grain, m.zone, m.period_start,
+                m.target_id,
                 (m.bucket << 15) | CASE WHEN i.i = 0 THEN (m.c - 32767 * ((m.c - 1) / 32767))::int ELSE 32767 END
             FROM merged AS m
             CROSS JOIN LATERAL pg_catalog.generate_series(0::bigint, (m.c - 1) / 32767) AS i (i)
             WHERE m.c > 32767
-        ) AS p (route, method, grain, zone, period_start, element)
-        GROUP BY 1, 2, 3, 4, 5
-    ),
-    -- Nearest ranks over the zeros then the buckets ascending: the first bucket whose running count reaches each.
-    quantiles AS (
-        SELECT
-            w.route, w.method, w.grain, w.zone, w.period_start, pg_catalog.max(w.total) AS total,
-            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
-            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
-            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.99 * w.total))) AS b99
-        FROM (
-            SELECT
-                m.route, m.method, m.grain, m.zone, m.period_start, m.bucket,
-                o.z + pg_catalog.sum(m.c) OVER (
-                    PARTITION BY m.route, m.method, m.grain, m.zone, m.period_start ORDER BY m.bucket
-                ) AS seen,
-                o.z + pg_catalog.sum(m.c) OVER (
-                    PARTITION BY m.route, m.method, m.grain, m.zone, m.period_start
-                ) AS total
-            FROM merged AS m
-            INNER JOIN totals AS o
-                ON o.route = m.route AND o.method = m.method AND o.grain = m.grain AND o.zone = m.zone
-                AND o.period_start = m.period_start
-        ) AS w
-        GROUP BY 1, 2, 3, 4, 5
+        ) AS p (target_id, element)
+        GROUP BY p.target_id
     ),
     result AS MATERIALIZED (
         SELECT
             o.route, o.method, o.grain, o.zone, o.period_start, o.n, o.s, o.d, o.lo, o.hi, o.t, o.z,
-            COALESCE(h.histogram, '{}') AS histogram,
+            COALESCE(x.histogram, q.histogram, '{}') AS histogram,
             -- The value 2 g^k / (g + 1) of bucket k, or 0 for a rank among the zeros, clamped to [min, max].
             ARRAY[
                 LEAST(GREATEST(CASE
-                    WHEN GREATEST(1, pg_catalog.ceil(0.5 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN GREATEST(1, pg_catalog.ceil(0.5 * o.n)) <= o.z THEN 0
                     WHEN q.b50 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
                     ELSE pg_catalog.exp(GREATEST(q.b50 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
                 END, o.lo), o.hi),
                 LEAST(GREATEST(CASE
-                    WHEN GREATEST(1, pg_catalog.ceil(0.95 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN GREATEST(1, pg_catalog.ceil(0.95 * o.n)) <= o.z THEN 0
                     WHEN q.b95 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
                     ELSE pg_catalog.exp(GREATEST(q.b95 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
                 END, o.lo), o.hi),
                 LEAST(GREATEST(CASE
-                    WHEN GREATEST(1, pg_catalog.ceil(0.99 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN GREATEST(1, pg_catalog.ceil(0.99 * o.n)) <= o.z THEN 0
                     WHEN q.b99 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
                     ELSE pg_catalog.exp(GREATEST(q.b99 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
                 END, o.lo), o.hi)
             ]::double precision [] AS quantiles
         FROM totals AS o
-        LEFT JOIN histograms AS h
-            ON h.route = o.route AND h.method = o.method AND h.grain = o.grain AND h.zone = o.zone
-            AND h.period_start = o.period_start
-        LEFT JOIN quantiles AS q
-            ON q.route = o.route AND q.method = o.method AND q.grain = o.grain AND q.zone = o.zone
-            AND q.period_start = o.period_start
+        LEFT JOIN summed AS q ON q.target_id = o.target_id
+        LEFT JOIN split AS x ON x.target_id = o.target_id
     ),
     hourly AS (
         INSERT INTO pgmetrics.route_metrics AS m (
@@ -305,12 +312,14 @@ BEGIN
         UNION ALL
         SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
     ),
-    -- What the pending cells and events add to each key and UTC hour, and to each bucket of its histogram.
+    -- What the pending cells and events add to each key and UTC hour, numbered so that the work per histogram
+    -- element below groups and joins on integers.
     hours AS MATERIALIZED (
         SELECT
-            x.operation, x.period_start, pg_catalog.sum(x.n)::bigint AS n, pg_catalog.sum(x.s)::bigint AS s,
-            pg_catalog.sum(x.d) AS d, pg_catalog.min(x.lo) AS lo, pg_catalog.max(x.hi) AS hi,
-            pg_catalog.max(x.t) AS t, pg_catalog.sum(x.z)::bigint AS z
+            pg_catalog.row_number() OVER () AS hour_id, x.operation, x.period_start,
+            pg_catalog.sum(x.n)::bigint AS n, pg_catalog.sum(x.s)::bigint AS s, pg_catalog.sum(x.d) AS d,
+            pg_catalog.min(x.lo) AS lo, pg_catalog.max(x.hi) AS hi, pg_catalog.max(x.t) AS t,
+            pg_catalog.sum(x.z)::bigint AS z
         FROM (
             SELECT
                 c.operation, c.period_start, c.total_executions, c.successful, c.total_duration_ms,
@@ -325,14 +334,16 @@ BEGIN
         GROUP BY x.operation, x.period_start
     ),
     hour_buckets AS MATERIALIZED (
-        SELECT x.operation, x.period_start, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        SELECT x.hour_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
         FROM (
-            SELECT c.operation, c.period_start, u.e >> 15, u.e & 32767
-            FROM cells AS c CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
+            SELECT h.hour_id, u.e >> 15, u.e & 32767
+            FROM cells AS c
+            INNER JOIN hours AS h ON h.operation = c.operation AND h.period_start = c.period_start
+            CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
             UNION ALL
             -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
             SELECT
-                e.operation, e.period_start,
+                h.hour_id,
                 CASE
                     WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
                         THEN pg_catalog.ceil(l.x)::int
@@ -340,40 +351,51 @@ BEGIN
                 END,
                 1
             FROM events AS e
+            INNER JOIN hours AS h ON h.operation = e.operation AND h.period_start = e.period_start
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
             ) AS l (x)
             WHERE e.duration_ms > 0
-        ) AS x (operation, period_start, bucket, c)
-        GROUP BY x.operation, x.period_start, x.bucket
+        ) AS x (hour_id, bucket, c)
+        GROUP BY x.hour_id, x.bucket
     ),
-    -- Every row the fold writes: the hour and, for each rollup tier, the period holding it.
+    -- Each hour in every tier: the hour itself and, for each rollup, the period holding it; target_id numbers the
+    -- rows the fold writes.
+    hour_tiers AS MATERIALIZED (
+        SELECT
+            p.*,
+            pg_catalog.dense_rank() OVER (ORDER BY p.operation, p.grain, p.zone, p.target_start) AS target_id
+        FROM (
+            SELECT
+                h.hour_id, h.operation, t.grain, t.zone,
+                CASE
+                    WHEN t.grain = 'hour' THEN h.period_start
+                    ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
+                END AS target_start,
+                h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+            FROM hours AS h CROSS JOIN tiers AS t
+        ) AS p
+    ),
     targets AS MATERIALIZED (
         SELECT
-            h.operation, t.grain, t.zone,
-            CASE
-                WHEN t.grain = 'hour' THEN h.period_start
-                ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
-            END AS period_start,
-            pg_catalog.sum(h.n)::bigint AS n, pg_catalog.sum(h.s)::bigint AS s, pg_catalog.sum(h.d) AS d,
-            pg_catalog.min(h.lo) AS lo, pg_catalog.max(h.hi) AS hi, pg_catalog.max(h.t) AS t,
-            pg_catalog.sum(h.z)::bigint AS z
-        FROM hours AS h CROSS JOIN tiers AS t
-        GROUP BY 1, 2, 3, 4
+            k.target_id, k.operation, k.grain, k.zone, k.target_start AS period_start,
+            pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s, pg_catalog.sum(k.d) AS d,
+            pg_catalog.min(k.lo) AS lo, pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t,
+            pg_catalog.sum(k.z)::bigint AS z
+        FROM hour_tiers AS k
+        GROUP BY k.target_id, k.operation, k.grain, k.zone, k.target_start
     ),
     stored AS MATERIALIZED (
         SELECT
-            k.operation, k.grain, k.zone, k.period_start, m.total_executions, m.successful,
-            m.total_duration_ms, m.min_duration_ms, m.max_duration_ms, m.last_execution_at, m.zero_count,
-            m.duration_histogram
+            k.target_id, m.total_executions, m.successful, m.total_duration_ms, m.min_duration_ms, m.max_duration_ms,
+            m.last_execution_at, m.zero_count, m.duration_histogram
         FROM targets AS k
         INNER JOIN pgmetrics.operation_metrics AS m
             ON m.operation = k.operation AND k.grain = 'hour' AND m.period_start = k.period_start
         UNION ALL
         SELECT
-            k.operation, k.grain, k.zone, k.period_start, r.total_executions, r.successful,
-            r.total_duration_ms, r.min_duration_ms, r.max_duration_ms, r.last_execution_at, r.zero_count,
-            r.duration_histogram
+            k.target_id, r.total_executions, r.successful, r.total_duration_ms, r.min_duration_ms, r.max_duration_ms,
+            r.last_execution_at, r.zero_count, r.duration_histogram
         FROM targets AS k
         INNER JOIN pgmetrics.operation_metrics_rollup AS r
             ON r.operation = k.operation AND r.grain = k.grain AND r.zone = k.zone
@@ -381,107 +403,99 @@ BEGIN
     ),
     totals AS MATERIALIZED (
         SELECT
-            k.operation, k.grain, k.zone, k.period_start, k.n + COALESCE(s.total_executions, 0) AS n,
+            k.target_id, k.operation, k.grain, k.zone, k.period_start, k.n + COALESCE(s.total_executions, 0) AS n,
             k.s + COALESCE(s.successful, 0) AS s, k.d + COALESCE(s.total_duration_ms, 0) AS d,
             LEAST(k.lo, s.min_duration_ms) AS lo, GREATEST(k.hi, s.max_duration_ms) AS hi,
             GREATEST(k.t, s.last_execution_at) AS t, k.z + COALESCE(s.zero_count, 0) AS z
         FROM targets AS k
-        LEFT JOIN stored AS s
-            ON s.operation = k.operation AND s.grain = k.grain AND s.zone = k.zone
-            AND s.period_start = k.period_start
+        LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
-    -- The merged histograms, per row and bucket: the stored elements and the pending ones summed in one grouping.
+    -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
     merged AS MATERIALIZED (
-        SELECT x.operation, x.grain, x.zone, x.period_start, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        SELECT x.target_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
         FROM (
-            SELECT
-                b.operation, t.grain, t.zone,
-                CASE
-                    WHEN t.grain = 'hour' THEN b.period_start
-                    ELSE pg_catalog.date_trunc(t.grain, b.period_start, t.zone)
-                END,
-                b.bucket, b.c
-            FROM hour_buckets AS b CROSS JOIN tiers AS t
+            SELECT k.target_id, b.bucket, b.c
+            FROM hour_buckets AS b
+            INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id
             UNION ALL
-            SELECT s.operation, s.grain, s.zone, s.period_start, u.e >> 15, u.e & 32767
+            SELECT s.target_id, u.e >> 15, u.e & 32767
             FROM stored AS s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS u (e)
-        ) AS x (operation, grain, zone, period_start, bucket, c)
-        GROUP BY 1, 2, 3, 4, 5
+        ) AS x (target_id, bucket, c)
+        GROUP BY x.target_id, x.bucket
+        HAVING pg_catalog.sum(x.c) > 0
     ),
-    histograms AS (
+    -- One sort of the merged buckets gives both the packed histogram and the nearest ranks: the first bucket whose
+    -- running count, after the zeros, reaches each. The aggregate reads the window's output in bucket order, so the
+    -- elements ascend without a sort per row (an ORDER BY in array_agg would sort each histogram again).
+    summed AS MATERIALIZED (
         SELECT
-            p.operation, p.grain, p.zone, p.period_start,
-            pg_catalog.array_agg(p.element ORDER BY p.element) AS histogram
+            w.target_id,
+            pg_catalog.array_agg((w.bucket << 15) | w.c::int) FILTER (WHERE w.c <= 32767)
+                AS histogram,
+            pg_catalog.bool_or(w.c > 32767) AS split,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= w.r50) AS b50,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= w.r95) AS b95,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= w.r99) AS b99
         FROM (
-            SELECT m.operation, m.grain, m.zone, m.period_start, (m.bucket << 15) | m.c::int
+            -- In double precision: exact to 2^53, and far cheaper per element than numeric.
+            SELECT
+                m.target_id, m.bucket, m.c,
+                o.z::double precision
+                + pg_catalog.sum(m.c::double precision) OVER (PARTITION BY m.target_id ORDER BY m.bucket) AS seen,
+                GREATEST(1, pg_catalog.ceil(0.5 * o.n::double precision)) AS r50,
+                GREATEST(1, pg_catalog.ceil(0.95 * o.n::double precision)) AS r95,
+                GREATEST(1, pg_catalog.ceil(0.99 * o.n::double precision)) AS r99
             FROM merged AS m
+            INNER JOIN totals AS o ON o.target_id = m.target_id
+        ) AS w
+        GROUP BY w.target_id
+    ),
+    -- The rare histograms holding a count above 32767: it takes several elements of its bucket, the remainder first.
+    split AS (
+        SELECT p.target_id, pg_catalog.array_agg(p.element ORDER BY p.element) AS histogram
+        FROM (
+            SELECT m.target_id, (m.bucket << 15) | m.c::int
+            FROM merged AS m
+            INNER JOIN summed AS s ON s.target_id = m.target_id AND s.split
             WHERE m.c <= 32767
             UNION ALL
-            -- A count above 32767 takes several elements of its bucket, the remainder first.
             SELECT
-                m.operation, m.grain, m.zone, m.period_start,
+                m.target_id,
                 (m.bucket << 15) | CASE WHEN i.i = 0 THEN (m.c - 32767 * ((m.c - 1) / 32767))::int ELSE 32767 END
             FROM merged AS m
             CROSS JOIN LATERAL pg_catalog.generate_series(0::bigint, (m.c - 1) / 32767) AS i (i)
             WHERE m.c > 32767
-        ) AS p (operation, grain, zone, period_start, element)
-        GROUP BY 1, 2, 3, 4
-    ),
-    -- Nearest ranks over the zeros then the buckets ascending: the first bucket whose running count reaches each.
-    quantiles AS (
-        SELECT
-            w.operation, w.grain, w.zone, w.period_start, pg_catalog.max(w.total) AS total,
-            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
-            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
-            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.99 * w.total))) AS b99
-        FROM (
-            SELECT
-                m.operation, m.grain, m.zone, m.period_start, m.bucket,
-                o.z + pg_catalog.sum(m.c) OVER (
-                    PARTITION BY m.operation, m.grain, m.zone, m.period_start ORDER BY m.bucket
-                ) AS seen,
-                o.z + pg_catalog.sum(m.c) OVER (
-                    PARTITION BY m.operation, m.grain, m.zone, m.period_start
-                ) AS total
-            FROM merged AS m
-            INNER JOIN totals AS o
-                ON o.operation = m.operation AND o.grain = m.grain AND o.zone = m.zone
-                AND o.period_start = m.period_start
-        ) AS w
-        GROUP BY 1, 2, 3, 4
+        ) AS p (target_id, element)
+        GROUP BY p.target_id
     ),
     result AS MATERIALIZED (
         SELECT
             o.operation, o.grain, o.zone, o.period_start, o.n, o.s, o.d, o.lo, o.hi, o.t, o.z,
-            COALESCE(h.histogram, '{}') AS histogram,
+            COALESCE(x.histogram, q.histogram, '{}') AS histogram,
             -- The value 2 g^k / (g + 1) of bucket k, or 0 for a rank among the zeros, clamped to [min, max].
             ARRAY[
                 LEAST(GREATEST(CASE
-                    WHEN GREATEST(1, pg_catalog.ceil(0.5 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN GREATEST(1, pg_catalog.ceil(0.5 * o.n)) <= o.z THEN 0
                     WHEN q.b50 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
                     ELSE pg_catalog.exp(GREATEST(q.b50 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
                 END, o.lo), o.hi),
                 LEAST(GREATEST(CASE
-                    WHEN GREATEST(1, pg_catalog.ceil(0.95 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN GREATEST(1, pg_catalog.ceil(0.95 * o.n)) <= o.z THEN 0
                     WHEN q.b95 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
                     ELSE pg_catalog.exp(GREATEST(q.b95 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
                 END, o.lo), o.hi),
                 LEAST(GREATEST(CASE
-                    WHEN GREATEST(1, pg_catalog.ceil(0.99 * COALESCE(q.total, o.z))) <= o.z THEN 0
+                    WHEN GREATEST(1, pg_catalog.ceil(0.99 * o.n)) <= o.z THEN 0
                     WHEN q.b99 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
                     ELSE pg_catalog.exp(GREATEST(q.b99 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
                 END, o.lo), o.hi)
             ]::double precision [] AS quantiles
         FROM totals AS o
-        LEFT JOIN histograms AS h
-            ON h.operation = o.operation AND h.grain = o.grain AND h.zone = o.zone
-            AND h.period_start = o.period_start
-        LEFT JOIN quantiles AS q
-            ON q.operation = o.operation AND q.grain = o.grain AND q.zone = o.zone
-            AND q.period_start = o.period_start
+        LEFT JOIN summed AS q ON q.target_id = o.target_id
+        LEFT JOIN split AS x ON x.target_id = o.target_id
     ),
     hourly AS (
         INSERT INTO pgmetrics.operation_metrics AS m (

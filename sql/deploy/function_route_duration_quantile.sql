@@ -128,8 +128,8 @@ BEGIN
     ),
     walk AS (
         SELECT
-            b.bucket, t.z + pg_catalog.sum(b.c) OVER (ORDER BY b.bucket) AS seen,
-            t.z + pg_catalog.sum(b.c) OVER () AS total
+            b.bucket, t.z::double precision + pg_catalog.sum(b.c::double precision) OVER (ORDER BY b.bucket) AS seen,
+            t.z::double precision + pg_catalog.sum(b.c::double precision) OVER () AS total
         FROM buckets AS b CROSS JOIN totals AS t
     ),
     answer AS (
