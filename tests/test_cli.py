@@ -83,7 +83,8 @@ def test_status(recorded: Database, capsys: pytest.CaptureFixture[str]) -> None:
     status = json.loads(capsys.readouterr().out)
     assert status["tiers"]["route_events"] == 0
     assert status["tiers"]["route_metrics"] == 2
-    assert status["tiers"]["route_metrics_daily"] == 2
+    # Two keys, each in its UTC day, ISO week and month.
+    assert status["tiers"]["route_metrics_rollup"] == 6
 
 
 def test_report_table_sorted_by_traffic(
