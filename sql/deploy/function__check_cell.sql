@@ -40,7 +40,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     -- As for the recording functions: outside these years a rollup period's end is out of range.
-    IF _check_cell.period_start < '0001-01-01 00:00:00+00' OR _check_cell.period_start >= '10000-01-01 00:00:00+00' THEN
+    IF _check_cell.period_start < '0001-01-01 00:00:00+00'
+        OR _check_cell.period_start >= '10000-01-01 00:00:00+00' THEN
         RAISE EXCEPTION 'period_start must be between 0001-01-01 and 9999-12-31 UTC, got %', _check_cell.period_start
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -64,7 +65,9 @@ BEGIN
             COALESCE(_check_cell.min_duration_ms::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF NOT (_check_cell.max_duration_ms >= _check_cell.min_duration_ms AND _check_cell.max_duration_ms < 'Infinity') THEN
+    IF NOT (
+        _check_cell.max_duration_ms >= _check_cell.min_duration_ms AND _check_cell.max_duration_ms < 'Infinity'
+    ) THEN
         RAISE EXCEPTION 'max_duration_ms must be a finite number >= min_duration_ms, got %',
             COALESCE(_check_cell.max_duration_ms::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';

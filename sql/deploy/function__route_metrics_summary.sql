@@ -53,13 +53,17 @@ BEGIN
      * pending cells and events. A bucket of one stored row returns its stored quantiles; only the others merge
      * histograms, set-based.
      */
-    PERFORM pgmetrics._check_summary_range(_route_metrics_summary.start, _route_metrics_summary."end", _route_metrics_summary.bucket, _route_metrics_summary.tz);
+    PERFORM pgmetrics._check_summary_range(
+        _route_metrics_summary.start, _route_metrics_summary."end", _route_metrics_summary.bucket, _route_metrics_summary.tz
+    );
     IF _route_metrics_summary.method IS NOT NULL THEN
         v_method := pgmetrics._check_method(_route_metrics_summary.method);
     END IF;
 
-    v_hour_start := pg_catalog.date_trunc('hour', _route_metrics_summary.start - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 hour';
-    v_hour_end := pg_catalog.date_trunc('hour', _route_metrics_summary."end" - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 hour';
+    v_hour_start := pg_catalog.date_trunc('hour', _route_metrics_summary.start - INTERVAL '1 microsecond', 'UTC')
+        + INTERVAL '1 hour';
+    v_hour_end := pg_catalog.date_trunc('hour', _route_metrics_summary."end" - INTERVAL '1 microsecond', 'UTC')
+        + INTERVAL '1 hour';
     v_horizon := pg_catalog.date_trunc(
         'day', pg_catalog.now() - pg_catalog.make_interval(days => pgmetrics._setting('retention_days')), 'UTC'
     );
@@ -77,14 +81,18 @@ BEGIN
             v_zone := 'UTC';
         ELSE
             v_grain := 'day';
-            SELECT z.zone INTO v_zone FROM pgmetrics.report_zones AS z WHERE pg_catalog.lower(z.zone) = pg_catalog.lower(_route_metrics_summary.tz);
+            SELECT z.zone INTO v_zone
+            FROM pgmetrics.report_zones AS z
+            WHERE pg_catalog.lower(z.zone) = pg_catalog.lower(_route_metrics_summary.tz);
             IF v_zone IS NULL THEN
                 -- No local days are stored in this zone: UTC days stand in for expired hours, placed at UTC noon.
                 v_zone := 'UTC';
                 v_offset := INTERVAL '12 hours';
             END IF;
         END IF;
-        v_step := CASE v_grain WHEN 'day' THEN INTERVAL '1 day' WHEN 'week' THEN INTERVAL '7 days' ELSE INTERVAL '1 month' END;
+        v_step := CASE v_grain
+            WHEN 'day' THEN INTERVAL '1 day' WHEN 'week' THEN INTERVAL '7 days' ELSE INTERVAL '1 month'
+        END;
         /*
          * The first period whose hours all lie in the range, and the end of the last. An edge period that started
          * before the horizon has lost its hours: it is read whole, so that expired detail is counted, not dropped.
@@ -232,21 +240,27 @@ BEGIN
         g.d / g.n::double precision, g.lo, g.hi,
         CASE WHEN g.parts = 1 AND g.quantiles IS NOT NULL THEN g.quantiles[1] ELSE LEAST(GREATEST(CASE
                 WHEN GREATEST(1, pg_catalog.ceil(0.5 * COALESCE(q.total, g.z))) <= g.z THEN 0
-                WHEN q.b50 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                WHEN q.b50 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                     THEN 1.7976931348623157e308
-                ELSE pg_catalog.exp(GREATEST(q.b50 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                ELSE pg_catalog.exp(GREATEST(
+                    q.b50 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+                ))
             END, g.lo), g.hi) END,
         CASE WHEN g.parts = 1 AND g.quantiles IS NOT NULL THEN g.quantiles[2] ELSE LEAST(GREATEST(CASE
                 WHEN GREATEST(1, pg_catalog.ceil(0.95 * COALESCE(q.total, g.z))) <= g.z THEN 0
-                WHEN q.b95 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                WHEN q.b95 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                     THEN 1.7976931348623157e308
-                ELSE pg_catalog.exp(GREATEST(q.b95 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                ELSE pg_catalog.exp(GREATEST(
+                    q.b95 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+                ))
             END, g.lo), g.hi) END,
         CASE WHEN g.parts = 1 AND g.quantiles IS NOT NULL THEN g.quantiles[3] ELSE LEAST(GREATEST(CASE
                 WHEN GREATEST(1, pg_catalog.ceil(0.99 * COALESCE(q.total, g.z))) <= g.z THEN 0
-                WHEN q.b99 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                WHEN q.b99 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                     THEN 1.7976931348623157e308
-                ELSE pg_catalog.exp(GREATEST(q.b99 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                ELSE pg_catalog.exp(GREATEST(
+                    q.b99 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+                ))
             END, g.lo), g.hi) END,
         g.t
     FROM groups AS g

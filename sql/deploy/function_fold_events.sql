@@ -227,21 +227,27 @@ BEGIN
             ARRAY[
                 LEAST(GREATEST(CASE
                     WHEN GREATEST(1, pg_catalog.ceil(0.5 * o.n)) <= o.z THEN 0
-                    WHEN q.b50 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                    WHEN q.b50 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
-                    ELSE pg_catalog.exp(GREATEST(q.b50 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                    ELSE pg_catalog.exp(GREATEST(
+                        q.b50 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+                    ))
                 END, o.lo), o.hi),
                 LEAST(GREATEST(CASE
                     WHEN GREATEST(1, pg_catalog.ceil(0.95 * o.n)) <= o.z THEN 0
-                    WHEN q.b95 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                    WHEN q.b95 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
-                    ELSE pg_catalog.exp(GREATEST(q.b95 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                    ELSE pg_catalog.exp(GREATEST(
+                        q.b95 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+                    ))
                 END, o.lo), o.hi),
                 LEAST(GREATEST(CASE
                     WHEN GREATEST(1, pg_catalog.ceil(0.99 * o.n)) <= o.z THEN 0
-                    WHEN q.b99 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                    WHEN q.b99 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
-                    ELSE pg_catalog.exp(GREATEST(q.b99 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                    ELSE pg_catalog.exp(GREATEST(
+                        q.b99 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+                    ))
                 END, o.lo), o.hi)
             ]::double precision [] AS quantiles
         FROM totals AS o
@@ -476,21 +482,27 @@ BEGIN
             ARRAY[
                 LEAST(GREATEST(CASE
                     WHEN GREATEST(1, pg_catalog.ceil(0.5 * o.n)) <= o.z THEN 0
-                    WHEN q.b50 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                    WHEN q.b50 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
-                    ELSE pg_catalog.exp(GREATEST(q.b50 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                    ELSE pg_catalog.exp(GREATEST(
+                        q.b50 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+                    ))
                 END, o.lo), o.hi),
                 LEAST(GREATEST(CASE
                     WHEN GREATEST(1, pg_catalog.ceil(0.95 * o.n)) <= o.z THEN 0
-                    WHEN q.b95 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                    WHEN q.b95 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
-                    ELSE pg_catalog.exp(GREATEST(q.b95 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                    ELSE pg_catalog.exp(GREATEST(
+                        q.b95 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+                    ))
                 END, o.lo), o.hi),
                 LEAST(GREATEST(CASE
                     WHEN GREATEST(1, pg_catalog.ceil(0.99 * o.n)) <= o.z THEN 0
-                    WHEN q.b99 * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384
+                    WHEN q.b99 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                         THEN 1.7976931348623157e308
-                    ELSE pg_catalog.exp(GREATEST(q.b99 * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641))
+                    ELSE pg_catalog.exp(GREATEST(
+                        q.b99 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+                    ))
                 END, o.lo), o.hi)
             ]::double precision [] AS quantiles
         FROM totals AS o

@@ -137,9 +137,9 @@ BEGIN
             WHEN operation_duration_quantile.q = 0 THEN t.lo
             WHEN operation_duration_quantile.q = 1 THEN t.hi
             WHEN GREATEST(1, pg_catalog.ceil(operation_duration_quantile.q * a.total)) <= t.z THEN LEAST(GREATEST(0, t.lo), t.hi)
-            WHEN a.bucket * 0.020000666706669435 - 0.010050335853501395 >= 709.782712893384 THEN t.hi
+            WHEN a.bucket * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384 THEN t.hi
             ELSE LEAST(GREATEST(
-                pg_catalog.exp(GREATEST(a.bucket * 0.020000666706669435 - 0.010050335853501395, -708.3964185322641)),
+                pg_catalog.exp(GREATEST(a.bucket * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641)),
                 t.lo
             ), t.hi)
         END

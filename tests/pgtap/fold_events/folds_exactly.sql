@@ -15,7 +15,7 @@ SELECT is(
 );
 SELECT is(
     pgmetrics.fold_events(),
-    '{"route_events_folded": 4, "operation_events_folded": 2}'::jsonb,
+    '{"route_cells_folded": 0, "route_events_folded": 4, "operation_cells_folded": 0, "operation_events_folded": 2}'::jsonb,
     'the fold reports the events it moved'
 );
 SELECT results_eq(
@@ -32,9 +32,10 @@ SELECT results_eq(
     'events are summed per key and UTC hour, with min, max and the latest time'
 );
 SELECT results_eq(
-    $$SELECT route, total_requests, failed, total_duration_ms FROM pgmetrics.route_metrics_daily ORDER BY 1$$,
+    $$SELECT route, total_requests, failed, total_duration_ms FROM pgmetrics.route_metrics_rollup
+      WHERE grain = 'day' AND zone = 'UTC' ORDER BY 1$$,
     $$VALUES ('/orders', 1::bigint, 0::bigint, 7::float8), ('/users/{id}', 3::bigint, 1::bigint, 42::float8)$$,
-    'the daily tier follows through its triggers'
+    'the same fold rolls the hours up into their UTC days'
 );
 SELECT results_eq(
     $$SELECT operation, total_executions, successful, failed, total_duration_ms, min_duration_ms, max_duration_ms

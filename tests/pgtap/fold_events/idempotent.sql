@@ -7,7 +7,7 @@ SELECT pgmetrics.fold_events();
 
 SELECT is(
     pgmetrics.fold_events(),
-    '{"route_events_folded": 0, "operation_events_folded": 0}'::jsonb,
+    '{"route_cells_folded": 0, "route_events_folded": 0, "operation_cells_folded": 0, "operation_events_folded": 0}'::jsonb,
     'a second fold finds nothing pending'
 );
 SELECT results_eq(
@@ -16,9 +16,9 @@ SELECT results_eq(
     'folding again changes no route row'
 );
 SELECT results_eq(
-    $$SELECT total_executions, total_duration_ms FROM pgmetrics.operation_metrics_daily$$,
-    $$VALUES (1::bigint, 4::float8)$$,
-    'folding again changes no daily row'
+    $$SELECT grain, total_executions, total_duration_ms FROM pgmetrics.operation_metrics_rollup ORDER BY 1$$,
+    $$VALUES ('day', 1::bigint, 4::float8), ('month', 1, 4), ('week', 1, 4)$$,
+    'folding again changes no rollup row'
 );
 
 SELECT * FROM finish();

@@ -13,13 +13,14 @@ SELECT is(
              "histogram": [6062081]},
             {"r": "/orders", "m": "POST", "h": "2026-03-01T11:00:00+00:00", "n": 2, "s": 2, "f": 0,
              "d": 4, "lo": 1, "hi": 3, "t": "2026-03-01T11:00:01Z", "zero_count": 0, "histogram": [1802242]}
-        ]$$,
+        ]$$::jsonb,
         $$[{"o": "send_email", "h": "2026-03-01T10:00:00Z", "n": 5, "s": 4, "f": 1,
-            "d": 50, "lo": 2, "hi": 20, "t": "2026-03-01T10:30:00Z", "zero_count": 0, "histogram": [4915205]}]$$
+            "d": 50, "lo": 2, "hi": 20, "t": "2026-03-01T10:30:00Z", "zero_count": 0, "histogram": [4915205]}]$$::jsonb
     ),
     TRUE,
     'a new batch is applied and says so'
 );
+SELECT pgmetrics.fold_events();  -- batches are staged until a fold
 
 SELECT results_eq(
     $$SELECT route, method, period_start, period_end, total_requests, successful, failed,
@@ -62,12 +63,13 @@ SELECT is(
     pgmetrics.ingest_batch(
         'a0000000-0000-4000-8000-000000000002',
         $$[{"r": "/orders", "m": "POST", "h": "2026-03-01T11:00:00Z", "n": 1, "s": 1, "f": 0,
-            "d": 9, "lo": 9, "hi": 9, "t": "2026-03-01T11:10:00Z", "zero_count": 0, "histogram": [3604481]}]$$,
+            "d": 9, "lo": 9, "hi": 9, "t": "2026-03-01T11:10:00Z", "zero_count": 0, "histogram": [3604481]}]$$::jsonb,
         NULL
     ),
     TRUE,
     'a second batch with NULL operations is applied'
 );
+SELECT pgmetrics.fold_events();  -- batches are staged until a fold
 SELECT results_eq(
     $$SELECT total_requests, successful, failed, total_duration_ms, min_duration_ms, max_duration_ms,
              last_request_at
@@ -78,7 +80,7 @@ SELECT results_eq(
 );
 
 SELECT is(
-    pgmetrics.ingest_batch('a0000000-0000-4000-8000-000000000003', '[]', 'null'),
+    pgmetrics.ingest_batch('a0000000-0000-4000-8000-000000000003', '[]'::jsonb, 'null'::jsonb),
     TRUE,
     'an empty batch is applied'
 );
@@ -86,10 +88,11 @@ SELECT is(
 -- Times without an offset are UTC whatever the caller's TimeZone.
 SET LOCAL timezone = 'Asia/Tokyo';
 SELECT pgmetrics.ingest_batch(
-    'a0000000-0000-4000-8000-000000000004', NULL,
+    'a0000000-0000-4000-8000-000000000004', NULL::jsonb,
     $$[{"o": "tz", "h": "2026-03-01 10:00", "n": 1, "s": 1, "f": 0, "d": 1, "lo": 1, "hi": 1,
-        "t": "2026-03-01 10:05", "zero_count": 0, "histogram": [1]}]$$
+        "t": "2026-03-01 10:05", "zero_count": 0, "histogram": [1]}]$$::jsonb
 );
+SELECT pgmetrics.fold_events();
 SELECT is(
     (SELECT period_start FROM pgmetrics.operation_metrics WHERE operation = 'tz'),
     '2026-03-01 10:00+00'::timestamptz,

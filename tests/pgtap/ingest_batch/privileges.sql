@@ -21,7 +21,7 @@ SET ROLE pgmetrics_test_flusher;
 SELECT lives_ok(
     $$SELECT pgmetrics.ingest_batch('c0000000-0000-4000-8000-000000000001',
         '[{"r": "/a", "m": "GET", "h": "2026-03-01T10:00:00Z", "n": 1, "s": 1, "f": 0, "d": 1, "lo": 1, "hi": 1,
-           "t": "2026-03-01T10:00:00Z", "zero_count": 0, "histogram": [1]}]', NULL)$$,
+           "t": "2026-03-01T10:00:00Z", "zero_count": 0, "histogram": [1]}]'::jsonb, NULL)$$,
     'a member of pgmetrics_writer ingests a batch'
 );
 SELECT throws_ok($$SELECT count(*) FROM pgmetrics.ingested_batches$$, '42501', NULL,

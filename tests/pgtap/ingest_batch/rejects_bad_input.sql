@@ -21,13 +21,13 @@ CREATE FUNCTION pg_temp.bad_operation(patch jsonb) RETURNS boolean LANGUAGE sql 
     ) FROM good AS g
 $$;
 
-SELECT throws_ok($$SELECT pgmetrics.ingest_batch(NULL, '[]', '[]')$$,
+SELECT throws_ok($$SELECT pgmetrics.ingest_batch(NULL, '[]'::jsonb, '[]'::jsonb)$$,
     '22004', 'batch_id must not be NULL', 'a NULL batch_id is rejected');
-SELECT throws_ok($$SELECT pgmetrics.ingest_batch(gen_random_uuid(), '{}', '[]')$$,
+SELECT throws_ok($$SELECT pgmetrics.ingest_batch(gen_random_uuid(), '{}'::jsonb, '[]'::jsonb)$$,
     '22023', 'routes must be a JSON array or NULL, got a JSON object', 'routes must be an array');
-SELECT throws_ok($$SELECT pgmetrics.ingest_batch(gen_random_uuid(), '[]', '3')$$,
+SELECT throws_ok($$SELECT pgmetrics.ingest_batch(gen_random_uuid(), '[]'::jsonb, '3'::jsonb)$$,
     '22023', 'operations must be a JSON array or NULL, got a JSON number', 'operations must be an array');
-SELECT throws_ok($$SELECT pgmetrics.ingest_batch(gen_random_uuid(), '[1]', '[]')$$,
+SELECT throws_ok($$SELECT pgmetrics.ingest_batch(gen_random_uuid(), '[1]'::jsonb, '[]'::jsonb)$$,
     '22023', 'routes[0]: a cell must be a JSON object, got 1', 'a cell must be an object');
 
 SELECT throws_ok($$SELECT pg_temp.bad_route('{"r": ""}')$$,
@@ -102,7 +102,7 @@ SELECT throws_ok($$SELECT pg_temp.bad_route('{"lo": 0, "hi": 0, "d": 0}')$$,
     '22023', 'routes[1]: histogram must be empty when hi = 0', 'positive durations below the maximum');
 
 SELECT is(
-    (SELECT count(*) FROM pgmetrics.route_metrics) + (SELECT count(*) FROM pgmetrics.operation_metrics),
+    (SELECT count(*) FROM pgmetrics.route_cells) + (SELECT count(*) FROM pgmetrics.operation_cells),
     0::bigint,
     'no rejected batch wrote a metric row'
 );

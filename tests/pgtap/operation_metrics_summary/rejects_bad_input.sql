@@ -14,7 +14,7 @@ SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-02
 SELECT lives_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-01', '2026-03-01')$$,
     'start equal to end is an empty range, not an error');
 SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-01', '2026-03-02', 'minute')$$,
-    '22023', 'bucket must be one of hour day week all, got ''minute''', 'an unknown bucket is rejected');
+    '22023', 'bucket must be one of hour day week month all, got ''minute''', 'an unknown bucket is rejected');
 SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_summary('2026-03-01', '2026-03-02', NULL)$$,
     '22004', 'bucket must not be NULL', 'a NULL bucket is rejected');
 SELECT throws_ok(

@@ -157,7 +157,7 @@ SELECT lives_ok($$SELECT pgmetrics.record_route_metric('/matrix', 'GET', true, 1
     'writer: record_route_metric works');
 SELECT lives_ok($$SELECT pgmetrics.record_operation_metric('matrix.op', true, 1.5)$$,
     'writer: record_operation_metric works');
-SELECT lives_ok($$SELECT pgmetrics.ingest_batch('00000000-0000-4000-8000-000000000001', '[]', '[]')$$,
+SELECT lives_ok($$SELECT pgmetrics.ingest_batch('00000000-0000-4000-8000-000000000001', '[]'::jsonb, '[]'::jsonb)$$,
     'writer: ingest_batch works');
 SELECT lives_ok($$SELECT pgmetrics.fold_events()$$, 'writer: fold_events works');
 SELECT throws_ok($$SELECT * FROM pgmetrics.route_metrics_summary('2026-01-01', '2026-01-02')$$, '42501', NULL,
@@ -194,7 +194,7 @@ SELECT throws_ok($$SELECT pgmetrics.record_route_metric('/matrix', 'GET', true, 
     'reader: record_route_metric is denied');
 SELECT throws_ok($$SELECT pgmetrics.record_operation_metric('matrix.op', true, 1.5)$$, '42501', NULL,
     'reader: record_operation_metric is denied');
-SELECT throws_ok($$SELECT pgmetrics.ingest_batch('00000000-0000-4000-8000-000000000002', '[]', '[]')$$, '42501', NULL,
+SELECT throws_ok($$SELECT pgmetrics.ingest_batch('00000000-0000-4000-8000-000000000002', '[]'::jsonb, '[]'::jsonb)$$, '42501', NULL,
     'reader: ingest_batch is denied');
 SELECT throws_ok($$SELECT pgmetrics.set_setting('detail_retention_days', 30)$$, '42501', NULL,
     'reader: set_setting is denied');
@@ -211,7 +211,7 @@ SELECT throws_ok($$SELECT pgmetrics.record_route_metric('/matrix', 'GET', true, 
     'nobody: record_route_metric is denied');
 SELECT throws_ok($$SELECT pgmetrics.record_operation_metric('matrix.op', true, 1.5)$$, '42501', NULL,
     'nobody: record_operation_metric is denied');
-SELECT throws_ok($$SELECT pgmetrics.ingest_batch('00000000-0000-4000-8000-000000000003', '[]', '[]')$$, '42501', NULL,
+SELECT throws_ok($$SELECT pgmetrics.ingest_batch('00000000-0000-4000-8000-000000000003', '[]'::jsonb, '[]'::jsonb)$$, '42501', NULL,
     'nobody: ingest_batch is denied');
 SELECT throws_ok($$SELECT * FROM pgmetrics.route_metrics_summary('2026-01-01', '2026-01-02')$$, '42501', NULL,
     'nobody: route_metrics_summary is denied');

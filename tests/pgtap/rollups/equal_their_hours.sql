@@ -35,34 +35,44 @@ SELECT pgmetrics.fold_events();
 CREATE TEMP TABLE tiers (grain text, zone text);
 INSERT INTO tiers VALUES ('day', 'UTC'), ('week', 'UTC'), ('month', 'UTC'), ('day', 'America/New_York'),
     ('day', 'Asia/Kolkata');
-CREATE TEMP VIEW route_expected AS
+CREATE TEMP VIEW route_buckets AS
 SELECT h.route, h.method, t.grain, t.zone, date_trunc(t.grain, h.period_start, t.zone) AS period_start,
-       sum(h.total_requests)::bigint AS total_requests, sum(h.successful)::bigint AS successful,
-       sum(h.failed)::bigint AS failed, sum(h.total_duration_ms) AS total_duration_ms,
-       min(h.min_duration_ms) AS min_duration_ms, max(h.max_duration_ms) AS max_duration_ms,
-       max(h.last_request_at) AS last_request_at, sum(h.zero_count)::bigint AS zero_count,
-       (SELECT coalesce(array_agg(b.k << 15 | b.c ORDER BY b.k), '{}')
-        FROM (SELECT e >> 15 AS k, sum(e & 32767)::int AS c
-              FROM pgmetrics.route_metrics AS x, unnest(x.duration_histogram) AS e
-              WHERE x.route = h.route AND x.method = h.method
-                AND date_trunc(t.grain, x.period_start, t.zone) = date_trunc(t.grain, h.period_start, t.zone)
-              GROUP BY 1) AS b) AS duration_histogram
-FROM pgmetrics.route_metrics AS h CROSS JOIN tiers AS t
+       e >> 15 AS k, sum(e & 32767)::int AS c
+FROM pgmetrics.route_metrics AS h CROSS JOIN tiers AS t CROSS JOIN unnest(h.duration_histogram) AS e
+GROUP BY 1, 2, 3, 4, 5, 6;
+CREATE TEMP VIEW route_expected AS
+SELECT s.*, COALESCE(
+    (SELECT array_agg(b.k << 15 | b.c ORDER BY b.k) FROM route_buckets AS b
+     WHERE (b.route, b.method, b.grain, b.zone, b.period_start) = (s.route, s.method, s.grain, s.zone, s.period_start)),
+    '{}') AS duration_histogram
+FROM (
+    SELECT h.route, h.method, t.grain, t.zone, date_trunc(t.grain, h.period_start, t.zone) AS period_start,
+           sum(h.total_requests)::bigint AS total_requests, sum(h.successful)::bigint AS successful,
+           sum(h.failed)::bigint AS failed, sum(h.total_duration_ms) AS total_duration_ms,
+           min(h.min_duration_ms) AS min_duration_ms, max(h.max_duration_ms) AS max_duration_ms,
+           max(h.last_request_at) AS last_request_at, sum(h.zero_count)::bigint AS zero_count
+    FROM pgmetrics.route_metrics AS h CROSS JOIN tiers AS t
+    GROUP BY 1, 2, 3, 4, 5
+) AS s;
+CREATE TEMP VIEW operation_buckets AS
+SELECT h.operation, t.grain, t.zone, date_trunc(t.grain, h.period_start, t.zone) AS period_start,
+       e >> 15 AS k, sum(e & 32767)::int AS c
+FROM pgmetrics.operation_metrics AS h CROSS JOIN tiers AS t CROSS JOIN unnest(h.duration_histogram) AS e
 GROUP BY 1, 2, 3, 4, 5;
 CREATE TEMP VIEW operation_expected AS
-SELECT h.operation, t.grain, t.zone, date_trunc(t.grain, h.period_start, t.zone) AS period_start,
-       sum(h.total_executions)::bigint AS total_executions, sum(h.successful)::bigint AS successful,
-       sum(h.failed)::bigint AS failed, sum(h.total_duration_ms) AS total_duration_ms,
-       min(h.min_duration_ms) AS min_duration_ms, max(h.max_duration_ms) AS max_duration_ms,
-       max(h.last_execution_at) AS last_execution_at, sum(h.zero_count)::bigint AS zero_count,
-       (SELECT coalesce(array_agg(b.k << 15 | b.c ORDER BY b.k), '{}')
-        FROM (SELECT e >> 15 AS k, sum(e & 32767)::int AS c
-              FROM pgmetrics.operation_metrics AS x, unnest(x.duration_histogram) AS e
-              WHERE x.operation = h.operation
-                AND date_trunc(t.grain, x.period_start, t.zone) = date_trunc(t.grain, h.period_start, t.zone)
-              GROUP BY 1) AS b) AS duration_histogram
-FROM pgmetrics.operation_metrics AS h CROSS JOIN tiers AS t
-GROUP BY 1, 2, 3, 4;
+SELECT s.*, COALESCE(
+    (SELECT array_agg(b.k << 15 | b.c ORDER BY b.k) FROM operation_buckets AS b
+     WHERE (b.operation, b.grain, b.zone, b.period_start) = (s.operation, s.grain, s.zone, s.period_start)),
+    '{}') AS duration_histogram
+FROM (
+    SELECT h.operation, t.grain, t.zone, date_trunc(t.grain, h.period_start, t.zone) AS period_start,
+           sum(h.total_executions)::bigint AS total_executions, sum(h.successful)::bigint AS successful,
+           sum(h.failed)::bigint AS failed, sum(h.total_duration_ms) AS total_duration_ms,
+           min(h.min_duration_ms) AS min_duration_ms, max(h.max_duration_ms) AS max_duration_ms,
+           max(h.last_execution_at) AS last_execution_at, sum(h.zero_count)::bigint AS zero_count
+    FROM pgmetrics.operation_metrics AS h CROSS JOIN tiers AS t
+    GROUP BY 1, 2, 3, 4
+) AS s;
 
 SELECT is((SELECT sum(total_requests) FROM pgmetrics.route_metrics)::bigint, 10::bigint,
     'the hourly tier holds every route event');

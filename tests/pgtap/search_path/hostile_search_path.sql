@@ -114,7 +114,7 @@ INSERT INTO pg_temp.outcome SELECT 'ingest_batch', pg_catalog.to_jsonb(pgmetrics
        "d": 4, "lo": 1, "hi": 3, "t": "2026-03-01T10:45:00Z", "zero_count": 0, "histogram": [1802242]}]'
 ));
 INSERT INTO pg_temp.outcome SELECT 'ingest_batch again', pg_catalog.to_jsonb(pgmetrics.ingest_batch(
-    'b0000000-0000-4000-8000-000000000001', NULL, NULL
+    'b0000000-0000-4000-8000-000000000001', NULL::jsonb, NULL
 ));
 INSERT INTO pg_temp.outcome SELECT 'route_metrics_summary', pg_catalog.jsonb_agg(s)
 FROM pgmetrics.route_metrics_summary('2026-03-01 00:00+00', '2026-03-02 00:00+00', 'all') AS s;

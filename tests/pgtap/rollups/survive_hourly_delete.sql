@@ -15,13 +15,13 @@ SELECT is((SELECT count(*) FROM pgmetrics.route_metrics), 0::bigint, 'the hourly
 SELECT results_eq(
     $$SELECT route, method, period_start, total_requests, successful, failed, total_duration_ms,
              min_duration_ms, max_duration_ms, last_request_at
-      FROM pgmetrics.route_metrics_daily$$,
+      FROM pgmetrics.route_metrics_rollup WHERE grain = 'day'$$,
     $$VALUES ('/a', 'GET', '2026-03-01 00:00+00'::timestamptz, 2::bigint, 1::bigint, 1::bigint, 40::float8,
               10::float8, 30::float8, '2026-03-01 20:00+00'::timestamptz)$$,
     'the daily route row is unchanged by the DELETE'
 );
 SELECT results_eq(
-    $$SELECT operation, total_executions FROM pgmetrics.operation_metrics_daily$$,
+    $$SELECT operation, total_executions FROM pgmetrics.operation_metrics_rollup WHERE grain = 'day'$$,
     $$VALUES ('job', 1::bigint)$$,
     'the daily operation row is unchanged by the DELETE'
 );
@@ -30,7 +30,7 @@ SELECT results_eq(
 SELECT pgmetrics.record_route_metric('/a', 'GET', true, 1, '2026-03-01 23:00+00');
 SELECT pgmetrics.fold_events();  -- the hourly tier holds the events from here on
 SELECT results_eq(
-    $$SELECT total_requests, min_duration_ms, max_duration_ms FROM pgmetrics.route_metrics_daily$$,
+    $$SELECT total_requests, min_duration_ms, max_duration_ms FROM pgmetrics.route_metrics_rollup WHERE grain = 'day'$$,
     $$VALUES (3::bigint, 1::float8, 30::float8)$$,
     'a late event adds to the surviving daily row'
 );
