@@ -230,7 +230,9 @@ class DatabaseMetricsStorage(AsyncReads):
             with self._get_pool().connection(timeout=connect_timeout) as conn:
                 conn.execute(queries.FOLD_EVENTS)
         except Exception as exc:  # noqa: BLE001 - the delivery itself succeeded
-            logger.info("pgmetrics: fold_events failed, the cells stay staged: %s", from_psycopg(exc))
+            logger.info(
+                "pgmetrics: fold_events failed, the cells stay staged: %s", from_psycopg(exc)
+            )
 
     def flush(self, timeout: float | None = None) -> bool:
         """Sends everything recorded so far now. With ``timeout`` (seconds) retries until

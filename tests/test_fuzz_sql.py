@@ -30,8 +30,10 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", 
 TABLES = (
     "route_metrics",
     "operation_metrics",
-    "route_metrics_daily",
-    "operation_metrics_daily",
+    "route_metrics_rollup",
+    "operation_metrics_rollup",
+    "route_cells",
+    "operation_cells",
     "ingested_batches",
 )
 ADVERSARIAL = (
@@ -129,8 +131,10 @@ def _counts(conn: psycopg.Connection[Any]) -> tuple[int, ...]:
     row = conn.execute(
         "SELECT (SELECT count(*) FROM pgmetrics.route_metrics),"
         " (SELECT count(*) FROM pgmetrics.operation_metrics),"
-        " (SELECT count(*) FROM pgmetrics.route_metrics_daily),"
-        " (SELECT count(*) FROM pgmetrics.operation_metrics_daily),"
+        " (SELECT count(*) FROM pgmetrics.route_metrics_rollup),"
+        " (SELECT count(*) FROM pgmetrics.operation_metrics_rollup),"
+        " (SELECT count(*) FROM pgmetrics.route_cells),"
+        " (SELECT count(*) FROM pgmetrics.operation_cells),"
         " (SELECT count(*) FROM pgmetrics.ingested_batches),"
         " (SELECT count(*) FROM pgmetrics.route_events),"
         " (SELECT count(*) FROM pgmetrics.operation_events),"
@@ -399,7 +403,8 @@ def test_fuzz_ingest_batch(db: Database) -> None:
                 result, error = _attempt(
                     conn,
                     lambda: conn.execute(
-                        "SELECT pgmetrics.ingest_batch(%s, %s, %s)", (batch_id, r_param, o_param)
+                        "SELECT pgmetrics.ingest_batch(%s, %s::jsonb, %s::jsonb)",
+                        (batch_id, r_param, o_param),
                     ).fetchone(),
                 )
                 count_fuzz_input("sql ingest_batch", accepted=error is None)
@@ -411,6 +416,7 @@ def test_fuzz_ingest_batch(db: Database) -> None:
                 assert result == (True,)
                 r_total, r_ok = _sums(routes, "route")
                 o_total, o_ok = _sums(operations, "operation")
+                conn.execute("SELECT pgmetrics.fold_events()")
                 row = conn.execute(
                     "SELECT (SELECT coalesce(sum(total_requests), 0) FROM pgmetrics.route_metrics),"
                     " (SELECT coalesce(sum(successful), 0) FROM pgmetrics.route_metrics),"
@@ -429,7 +435,8 @@ def test_fuzz_ingest_batch(db: Database) -> None:
                     }
                     assert stored == {c["r"] for c in routes}
                 again = conn.execute(
-                    "SELECT pgmetrics.ingest_batch(%s, %s, %s)", (batch_id, r_param, o_param)
+                    "SELECT pgmetrics.ingest_batch(%s, %s::jsonb, %s::jsonb)",
+                    (batch_id, r_param, o_param),
                 ).fetchone()
                 assert again == (False,), "a batch id applied twice"
 

@@ -102,7 +102,8 @@ def test_direct_calls_batches_and_folds_on_the_same_keys_are_exact(db: Database)
         ).fetchall()
         assert {str(r[0]): (r[1], r[2], r[3]) for r in hourly} == expected
         daily = conn.execute(
-            "SELECT route, total_requests, failed FROM pgmetrics.route_metrics_daily"
+            "SELECT route, total_requests, failed FROM pgmetrics.route_metrics_rollup "
+            "WHERE grain = 'day'"
         ).fetchall()
         assert {str(r[0]): (r[1], r[2]) for r in daily} == {
             route: (per_route, failed) for route in ROUTES

@@ -112,7 +112,9 @@ def test_pg_cron_fires_the_job(cron_cluster: LocalCluster) -> None:
         assert status[0] == "succeeded", status
         routes = conn.execute("SELECT route FROM pgmetrics.route_metrics ORDER BY 1").fetchall()
         assert routes == [("/new",)]
-        daily = conn.execute("SELECT count(*) FROM pgmetrics.route_metrics_daily").fetchone()
+        daily = conn.execute(
+            "SELECT count(*) FROM pgmetrics.route_metrics_rollup WHERE grain = 'day'"
+        ).fetchone()
         assert daily == (2,)
         runs = conn.execute("SELECT count(*) FROM pgmetrics.retention_runs").fetchone()
         assert runs == (1,)

@@ -1,20 +1,21 @@
 """Property tests: the summary functions against an independent computation in Python.
 
 Events with explicit times around DST transitions (America/New_York, Europe/Berlin), UTC hour
-and day edges and the half-hour zone Asia/Kolkata are recorded through the recording functions;
-sometimes the hourly detail before a cutoff is then deleted, as retention does. Every column of
-every row of every bucket kind is compared with what zoneinfo and the documented rules give, the
-percentiles with those of the Python histogram (docs/HISTOGRAM.md) of the bucket's durations:
+and day edges and the half-hour zone Asia/Kolkata are recorded through the recording functions,
+half of them folded into the tiers and half left pending; sometimes run_retention then expires
+the hourly detail before a UTC midnight, and sometimes the zone is a report zone. Every column of
+every row of every bucket kind is compared with what zoneinfo and the documented rules
+(docs/TIERS.md) give, the percentiles with those of the Python histogram (docs/HISTOGRAM.md) of
+the bucket's durations:
 
 - an hourly row counts when its UTC hour starts in [start, end) (the bounds rounded up to hours);
 - hour buckets are UTC hours read from the hourly (detail) tier only;
-- day / week buckets are local days / ISO weeks in tz; each hour counts in the one containing its
-  start; bucket all is one row per key with bucket_start = start;
-- whole UTC days inside the range come from the daily tier: when each of them is also a whole
-  local day (UTC, or bucket all) they count whole; otherwise the hours still held count as above
-  and what the day's hours no longer hold counts at the day's UTC noon, with the day's minimum,
-  maximum and last time;
-- partial UTC days at the edges of the range count only the hours still held.
+- day / week / month buckets are local days / ISO weeks / months in tz; each hour counts in the
+  one containing its start; bucket all is one row per key with bucket_start = start;
+- whole periods of the rollup read (UTC days, weeks and months in UTC; the zone's days for a
+  report zone; UTC days for bucket all; UTC days older than the detail for another zone, placed
+  at their UTC noon) count whole; a period at the edge of the range that started before the
+  retention horizon counts whole too; every other hour counts when it is still held.
 
 Durations are multiples of 1/4 ms, so every sum is exact in double precision and so is every
 comparison.
@@ -70,7 +71,8 @@ class Case:
     start: datetime
     end: datetime
     tz: str
-    cutoff: datetime | None  # hourly rows before this UTC hour are deleted
+    cutoff: datetime | None  # run_retention expires the hourly rows before this UTC midnight
+    report_zone: bool  # tz's local days are rolled up (add_report_zone)
 
 
 def _floor_hour(at: datetime) -> datetime:
@@ -87,13 +89,27 @@ def _floor_day(at: datetime) -> datetime:
 
 
 def _local_start(at: datetime, bucket: str, tz: str) -> datetime:
-    """Local midnight (day) or Monday midnight (week) of the instant ``at``, in UTC."""
+    """Local midnight (day), Monday midnight (week) or first midnight (month) of ``at``, in UTC."""
     zone = ZoneInfo(tz)
     local = at.astimezone(zone)
     day = local.date()
     if bucket == "week":
         day -= timedelta(days=day.weekday())
+    elif bucket == "month":
+        day = day.replace(day=1)
     return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def _next_start(start: datetime, bucket: str, tz: str) -> datetime:
+    """The start of the period after the one starting at ``start``."""
+    local = start.astimezone(ZoneInfo(tz)).date()
+    if bucket == "month":
+        following = (local.replace(day=28) + timedelta(days=4)).replace(day=1)
+    else:
+        following = local + timedelta(days=7 if bucket == "week" else 1)
+    return datetime(following.year, following.month, following.day, tzinfo=ZoneInfo(tz)).astimezone(
+        UTC
+    )
 
 
 def _times() -> st.SearchStrategy[datetime]:
@@ -132,8 +148,9 @@ def cases(draw: st.DrawFn, keys: int) -> Case:
     )
     start = anchor + draw(offset) + draw(jitter)
     end = start + draw(st.integers(0, 6 * 24).map(lambda h: timedelta(hours=h))) + draw(jitter)
-    cutoff = draw(st.none() | st.builds(lambda o: _floor_hour(anchor) + o, offset))
-    return Case(tuple(events), start, end, draw(st.sampled_from(ZONES)), cutoff)
+    cutoff = draw(st.none() | st.integers(-3, 3).map(lambda d: _floor_day(anchor) + d * DAY))
+    tz = draw(st.sampled_from(ZONES))
+    return Case(tuple(events), start, end, tz, cutoff, tz != "UTC" and draw(st.booleans()))
 
 
 @dataclass
@@ -176,20 +193,42 @@ class Cell:
         )
 
 
+def _rollup_read(case: Case, bucket: str) -> tuple[str, str, timedelta] | None:
+    """The rollup the summary reads whole periods from: grain, zone and the offset at which its
+    rows are placed into buckets; None for hour buckets."""
+    if bucket == "hour":
+        return None
+    if bucket == "all":
+        return "day", "UTC", timedelta(0)
+    if case.tz == "UTC":
+        return bucket, "UTC", timedelta(0)
+    if case.report_zone:
+        return "day", case.tz, timedelta(0)
+    return "day", "UTC", timedelta(hours=12)
+
+
 def expected(
     case: Case, bucket: str, key_of: Sequence[tuple[str, ...]], wanted: set[int]
 ) -> list[tuple[object, ...]]:
     """The summary rows the documented rules give, computed from the events alone."""
     hour_start, hour_end = _ceil_hour(case.start), _ceil_hour(case.end)
-    first_day = _floor_day(hour_start - timedelta(microseconds=1)) + DAY
-    whole_days: list[datetime] = []
-    day = first_day
-    while day + DAY <= hour_end:
-        whole_days.append(day)
-        day += DAY
-
-    def held(event: Event) -> bool:
-        return case.cutoff is None or _floor_hour(event.at) >= case.cutoff
+    horizon = case.cutoff if case.cutoff is not None else datetime.min.replace(tzinfo=UTC)
+    events = [e for e in case.events if e.key in wanted]
+    read = _rollup_read(case, bucket)
+    mid_start = mid_end = hour_end
+    if read is not None:
+        grain, zone, offset = read
+        mid_start = _local_start(hour_start, grain, zone)
+        if _ceil_hour(mid_start) < hour_start and mid_start >= horizon:
+            mid_start = _next_start(mid_start, grain, zone)
+        mid_end = _local_start(hour_end, grain, zone)
+        if _ceil_hour(mid_end) < hour_end and mid_end < horizon:
+            mid_end = _next_start(mid_end, grain, zone)
+        if offset:
+            mid_end = min(mid_end, horizon)
+        if mid_start >= mid_end:
+            mid_start = mid_end = hour_end
+    cover_start, cover_end = _ceil_hour(mid_start), _ceil_hour(mid_end)
 
     def place(at: datetime) -> datetime:
         if bucket == "all":
@@ -198,29 +237,19 @@ def expected(
             return _floor_hour(at)
         return _local_start(at, bucket, case.tz)
 
-    aligned = bucket == "all" or all(
-        _local_start(d, "day", case.tz) == d and _local_start(d + DAY, "day", case.tz) == d + DAY
-        for d in whole_days
-    )
     cells: dict[tuple[object, ...], Cell] = {}
-
-    def cell(at: datetime, key: int) -> Cell:
-        return cells.setdefault((place(at), *key_of[key]), Cell())
-
-    in_range = [
-        e for e in case.events if e.key in wanted and hour_start <= _floor_hour(e.at) < hour_end
-    ]
-    for event in in_range:
-        whole = bucket != "hour" and _floor_day(event.at) in whole_days
-        if held(event) or (whole and aligned):
-            cell(event.at, event.key).add([event])
-    if bucket != "hour" and not aligned:
-        for d in whole_days:
-            for key in wanted:
-                day_events = [e for e in in_range if e.key == key and _floor_day(e.at) == d]
-                expired = [e for e in day_events if not held(e)]
-                if expired:
-                    cell(d + timedelta(hours=12), key).add(expired, extremes=day_events)
+    for event in events:
+        hour = _floor_hour(event.at)
+        if read is not None:
+            grain, zone, offset = read
+            period = _local_start(hour, grain, zone)
+            if mid_start <= period < mid_end:
+                # A whole rollup row, placed at its start (or its UTC noon).
+                cells.setdefault((place(period + offset), *key_of[event.key]), Cell()).add([event])
+                continue
+        in_hours = hour_start <= hour < cover_start or cover_end <= hour < hour_end
+        if in_hours and hour >= horizon:
+            cells.setdefault((place(hour), *key_of[event.key]), Cell()).add([event])
     return [(*k, *c.columns()) for k, c in sorted(cells.items(), key=lambda item: item[0])]
 
 
@@ -232,9 +261,12 @@ def conn(db: Database) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
 
 def _record(conn: psycopg.Connection[tuple[object, ...]], case: Case, kind: str) -> None:
     conn.execute(
-        "TRUNCATE pgmetrics.route_metrics, pgmetrics.route_metrics_daily, pgmetrics.route_events, "
-        "pgmetrics.operation_metrics, pgmetrics.operation_metrics_daily, pgmetrics.operation_events"
+        "TRUNCATE pgmetrics.route_metrics, pgmetrics.route_metrics_rollup, pgmetrics.route_events, "
+        "pgmetrics.operation_metrics, pgmetrics.operation_metrics_rollup, pgmetrics.operation_events, "
+        "pgmetrics.retention_runs, pgmetrics.report_zones"
     )
+    if case.report_zone:
+        conn.execute("SELECT pgmetrics.add_report_zone(%s)", (case.tz,))
     # The first half of the events is folded into the tiers, the second half stays pending, so
     # the summaries add pending events to folded rows of the same keys and hours.
     half = len(case.events) // 2
@@ -254,15 +286,9 @@ def _record(conn: psycopg.Connection[tuple[object, ...]], case: Case, kind: str)
                     (OPERATION_KEYS[e.key], e.success, e.duration_ms, e.at),
                 )
     if case.cutoff is not None:
-        # What retention does: fold, then delete the expired hours.
-        conn.execute("SELECT pgmetrics.fold_events()")
-        table = "route_metrics" if kind == "route" else "operation_metrics"
-        conn.execute(
-            psycopg.sql.SQL("DELETE FROM pgmetrics.{} WHERE period_start < %s").format(
-                psycopg.sql.Identifier(table)
-            ),
-            (case.cutoff,),
-        )
+        # A retention run whose detail cutoff is case.cutoff (retention_days is 90): it folds, then
+        # deletes the hours before the cutoff, and the summaries know that horizon.
+        conn.execute("SELECT pgmetrics.run_retention(%s)", (case.cutoff + 90 * DAY,))
 
 
 @SETTINGS
@@ -281,7 +307,7 @@ def test_route_summaries_match_model(
         for i, (r, m) in enumerate(keys)
         if (route is None or r == route) and (method is None or m == method.upper())
     }
-    for bucket in ("hour", "day", "week", "all"):
+    for bucket in ("hour", "day", "week", "month", "all"):
         rows = conn.execute(
             "SELECT * FROM pgmetrics.route_metrics_summary(%s, %s, %s, %s, %s, %s)",
             (case.start, case.end, bucket, route, method, case.tz),
@@ -297,7 +323,7 @@ def test_operation_summaries_match_model(
     _record(conn, case, "operation")
     keys = [(o,) for o in OPERATION_KEYS]
     wanted = {i for i, (o,) in enumerate(keys) if operation is None or o == operation}
-    for bucket in ("hour", "day", "week", "all"):
+    for bucket in ("hour", "day", "week", "month", "all"):
         rows = conn.execute(
             "SELECT * FROM pgmetrics.operation_metrics_summary(%s, %s, %s, %s, %s)",
             (case.start, case.end, bucket, operation, case.tz),
@@ -307,16 +333,17 @@ def test_operation_summaries_match_model(
 
 @SETTINGS
 @given(case=cases(len(ROUTE_KEYS)))
-def test_daily_tier_sums_every_event(
+def test_day_rollup_sums_every_event(
     conn: psycopg.Connection[tuple[object, ...]], case: Case
 ) -> None:
-    """The daily tier holds every event of its UTC day, whatever left the hourly tier."""
+    """The day rollup holds every event of its UTC day, whatever left the hourly tier."""
     _record(conn, case, "route")
     conn.execute("SELECT pgmetrics.fold_events()")
     rows = conn.execute(
         "SELECT route, method, period_start, total_requests, successful, total_duration_ms, "
         "min_duration_ms, max_duration_ms, last_request_at "
-        "FROM pgmetrics.route_metrics_daily ORDER BY route, method, period_start"
+        "FROM pgmetrics.route_metrics_rollup WHERE grain = 'day' AND zone = 'UTC' "
+        "ORDER BY route, method, period_start"
     ).fetchall()
     days: dict[tuple[str, str, datetime], Cell] = {}
     for e in case.events:

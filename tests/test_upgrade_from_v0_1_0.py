@@ -21,8 +21,17 @@ SUMS = (
 def _v010_cell(hour: int, durations: list[float]) -> dict[str, object]:
     histogram = Histogram.of(durations)
     cells = route_cells_json(
-        {("/old", "GET", hour): [len(durations), len(durations) - 1, sum(durations),
-                                 min(durations), max(durations), hour * 3600.0 + 60, histogram]}
+        {
+            ("/old", "GET", hour): [
+                len(durations),
+                len(durations) - 1,
+                sum(durations),
+                min(durations),
+                max(durations),
+                hour * 3600.0 + 60,
+                histogram,
+            ]
+        }
     )
     return cells[0]
 

@@ -28,7 +28,7 @@ DECLARE
     -- An hourly row counts when its start lies in [start, "end"): the bounds rounded up to whole UTC hours.
     v_hour_start timestamptz;
     v_hour_end timestamptz;
-    -- Hours before this have expired: whole UTC days before now - retention_days.
+    -- Hours before this have expired (whole UTC days).
     v_horizon timestamptz;
     -- The rollup tier read for whole periods, and by how much its rows are moved before they are bucketed.
     v_grain text;
@@ -59,9 +59,10 @@ BEGIN
         + INTERVAL '1 hour';
     v_hour_end := pg_catalog.date_trunc('hour', _operation_metrics_summary."end" - INTERVAL '1 microsecond', 'UTC')
         + INTERVAL '1 hour';
-    v_horizon := pg_catalog.date_trunc(
-        'day', pg_catalog.now() - pg_catalog.make_interval(days => pgmetrics._setting('retention_days')), 'UTC'
-    );
+    -- Retention has deleted the hours before the detail cutoff of its latest run.
+    SELECT COALESCE(pg_catalog.max((r.result ->> 'detail_cutoff')::timestamptz), '-infinity')
+    INTO v_horizon
+    FROM pgmetrics.retention_runs AS r;
     v_mid_start := v_hour_end;
     v_mid_end := v_hour_end;
     v_month_start := v_hour_end;
@@ -97,7 +98,7 @@ BEGIN
             v_mid_start := ((v_mid_start AT TIME ZONE v_zone) + v_step) AT TIME ZONE v_zone;
         END IF;
         v_mid_end := pg_catalog.date_trunc(v_grain, v_hour_end, v_zone);
-        IF v_mid_end < v_hour_end - INTERVAL '1 hour' AND v_mid_end < v_horizon THEN
+        IF v_mid_end <= v_hour_end - INTERVAL '1 hour' AND v_mid_end < v_horizon THEN
             v_mid_end := ((v_mid_end AT TIME ZONE v_zone) + v_step) AT TIME ZONE v_zone;
         END IF;
         IF v_offset > INTERVAL '0' THEN
@@ -232,25 +233,19 @@ BEGIN
                 WHEN GREATEST(1, pg_catalog.ceil(0.5 * COALESCE(q.total, g.z))) <= g.z THEN 0
                 WHEN q.b50 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                     THEN 1.7976931348623157e308
-                ELSE pg_catalog.exp(GREATEST(
-                    q.b50 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
-                ))
+                ELSE pg_catalog.exp(GREATEST(q.b50 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641))
             END, g.lo), g.hi) END,
         CASE WHEN g.parts = 1 AND g.quantiles IS NOT NULL THEN g.quantiles[2] ELSE LEAST(GREATEST(CASE
                 WHEN GREATEST(1, pg_catalog.ceil(0.95 * COALESCE(q.total, g.z))) <= g.z THEN 0
                 WHEN q.b95 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                     THEN 1.7976931348623157e308
-                ELSE pg_catalog.exp(GREATEST(
-                    q.b95 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
-                ))
+                ELSE pg_catalog.exp(GREATEST(q.b95 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641))
             END, g.lo), g.hi) END,
         CASE WHEN g.parts = 1 AND g.quantiles IS NOT NULL THEN g.quantiles[3] ELSE LEAST(GREATEST(CASE
                 WHEN GREATEST(1, pg_catalog.ceil(0.99 * COALESCE(q.total, g.z))) <= g.z THEN 0
                 WHEN q.b99 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
                     THEN 1.7976931348623157e308
-                ELSE pg_catalog.exp(GREATEST(
-                    q.b99 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
-                ))
+                ELSE pg_catalog.exp(GREATEST(q.b99 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641))
             END, g.lo), g.hi) END,
         g.t
     FROM groups AS g

@@ -38,9 +38,10 @@ BEGIN
     PERFORM pgmetrics._check_summary_range(operation_duration_quantile.start, operation_duration_quantile."end", 'all', 'UTC');
     v_hour_start := pg_catalog.date_trunc('hour', operation_duration_quantile.start - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 hour';
     v_hour_end := pg_catalog.date_trunc('hour', operation_duration_quantile."end" - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 hour';
-    v_horizon := pg_catalog.date_trunc(
-        'day', pg_catalog.now() - pg_catalog.make_interval(days => pgmetrics._setting('retention_days')), 'UTC'
-    );
+    -- Retention has deleted the hours before the detail cutoff of its latest run.
+    SELECT COALESCE(pg_catalog.max((r.result ->> 'detail_cutoff')::timestamptz), '-infinity')
+    INTO v_horizon
+    FROM pgmetrics.retention_runs AS r;
     -- Whole UTC days, and whole months among them; an edge day whose hours expired counts whole.
     v_day_start := pg_catalog.date_trunc('day', v_hour_start, 'UTC');
     IF v_day_start < v_hour_start AND v_day_start >= v_horizon THEN

@@ -65,21 +65,21 @@ BEGIN
     GET DIAGNOSTICS v_route_hours = ROW_COUNT;
     DELETE FROM pgmetrics.operation_metrics AS m WHERE m.period_start < v_detail_cutoff;
     GET DIAGNOSTICS v_operation_hours = ROW_COUNT;
-    -- A rollup row goes once its whole period lies before the cutoff (a local day may end up to 14 hours later).
+    -- A rollup row goes once its whole period lies before the cutoff (a local day lasts up to 25 hours).
     DELETE FROM pgmetrics.route_metrics_rollup AS r
-    WHERE r.period_start < v_summary_cutoff - CASE
+    WHERE r.period_start <= v_summary_cutoff - CASE
         WHEN r.grain = 'month' THEN INTERVAL '1 month'
         WHEN r.grain = 'week' THEN INTERVAL '7 days'
-        WHEN r.zone = 'UTC' THEN INTERVAL '0'
-        ELSE INTERVAL '26 hours'
+        WHEN r.zone = 'UTC' THEN INTERVAL '1 day'
+        ELSE INTERVAL '25 hours'
     END;
     GET DIAGNOSTICS v_route_rollups = ROW_COUNT;
     DELETE FROM pgmetrics.operation_metrics_rollup AS r
-    WHERE r.period_start < v_summary_cutoff - CASE
+    WHERE r.period_start <= v_summary_cutoff - CASE
         WHEN r.grain = 'month' THEN INTERVAL '1 month'
         WHEN r.grain = 'week' THEN INTERVAL '7 days'
-        WHEN r.zone = 'UTC' THEN INTERVAL '0'
-        ELSE INTERVAL '26 hours'
+        WHEN r.zone = 'UTC' THEN INTERVAL '1 day'
+        ELSE INTERVAL '25 hours'
     END;
     GET DIAGNOSTICS v_operation_rollups = ROW_COUNT;
     DELETE FROM pgmetrics.ingested_batches AS b WHERE b.ingested_at < v_batch_cutoff;

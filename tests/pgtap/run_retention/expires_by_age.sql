@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 
 -- now = 2026-06-01 12:00 UTC: detail before 2026-03-03 00:00 expires (90 days, whole UTC days),
 -- summaries before 2024-06-01 00:00 (730 days), batch ids before 2026-05-25 12:00 (7 days).
@@ -20,12 +20,14 @@ SELECT is(
         'detail_cutoff', '2026-03-03 00:00+00'::timestamptz,
         'summary_cutoff', '2024-06-01 00:00+00'::timestamptz,
         'batch_cutoff', '2026-05-25 12:00+00'::timestamptz,
+        'route_cells_folded', 0,
         'route_events_folded', 5,
+        'operation_cells_folded', 0,
         'operation_events_folded', 2,
         'route_hours_expired', 3,
         'operation_hours_expired', 1,
-        'route_days_expired', 1,
-        'operation_days_expired', 0,
+        'route_rollups_expired', 2,
+        'operation_rollups_expired', 0,
         'batches_pruned', 1,
         'runs_pruned', 0
     ),
@@ -37,19 +39,25 @@ SELECT results_eq(
     'hourly detail from the cutoff day on is kept, older detail is gone'
 );
 SELECT results_eq(
-    $$SELECT period_start, total_requests, failed FROM pgmetrics.route_metrics_daily ORDER BY 1$$,
+    $$SELECT period_start, total_requests, failed FROM pgmetrics.route_metrics_rollup WHERE grain = 'day' ORDER BY 1$$,
     $$VALUES ('2026-02-01 00:00+00'::timestamptz, 1::bigint, 0::bigint),
              ('2026-03-02 00:00+00'::timestamptz, 1::bigint, 1::bigint),
              ('2026-03-03 00:00+00'::timestamptz, 1::bigint, 0::bigint),
              ('2026-05-31 00:00+00'::timestamptz, 1::bigint, 0::bigint)$$,
-    'the daily tier keeps the expired days and drops only those past summary_retention_days'
+    'the day rollup keeps the expired days and drops only those past summary_retention_days'
+);
+SELECT results_eq(
+    $$SELECT grain, period_start FROM pgmetrics.route_metrics_rollup WHERE period_start < '2024-06-01' ORDER BY 1$$,
+    $$VALUES ('week', '2024-05-27 00:00+00'::timestamptz)$$,
+    'a week or month goes only once all of it lies before the cutoff'
 );
 SELECT results_eq(
     $$SELECT period_start FROM pgmetrics.operation_metrics$$,
     $$VALUES ('2026-03-03 10:00+00'::timestamptz)$$,
     'operation detail expires the same way'
 );
-SELECT is((SELECT count(*) FROM pgmetrics.operation_metrics_daily), 2::bigint, 'operation days are all kept');
+SELECT is((SELECT count(*) FROM pgmetrics.operation_metrics_rollup WHERE grain = 'day'), 2::bigint,
+    'operation days are all kept');
 SELECT results_eq(
     $$SELECT batch_id FROM pgmetrics.ingested_batches$$,
     $$VALUES ('00000000-0000-0000-0000-000000000002'::uuid)$$,

@@ -12,9 +12,9 @@ SELECT is(
 );
 SELECT is((SELECT count(*) FROM pgmetrics.route_events), 0::bigint, 'nothing is left pending');
 SELECT results_eq(
-    $$SELECT period_start, total_requests FROM pgmetrics.route_metrics_daily ORDER BY 1$$,
+    $$SELECT period_start, total_requests FROM pgmetrics.route_metrics_rollup WHERE grain = 'day' ORDER BY 1$$,
     $$VALUES ('2026-02-01 00:00+00'::timestamptz, 1::bigint), ('2026-05-31 00:00+00'::timestamptz, 1::bigint)$$,
-    'an expired event still reaches the daily tier'
+    'an expired event still reaches the day rollup'
 );
 SELECT results_eq(
     $$SELECT period_start FROM pgmetrics.route_metrics$$,

@@ -89,8 +89,11 @@ CREATE OPERATOR hostile.>= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCT
 -- Tables with the names of pgmetrics' tables, in the hostile schema and in pg_temp.
 CREATE TABLE hostile.route_metrics (route text);
 CREATE TABLE hostile.operation_metrics (operation text);
-CREATE TABLE hostile.route_metrics_daily (route text);
-CREATE TABLE hostile.operation_metrics_daily (operation text);
+CREATE TABLE hostile.route_metrics_rollup (route text);
+CREATE TABLE hostile.operation_metrics_rollup (operation text);
+CREATE TABLE hostile.route_cells (route text);
+CREATE TABLE hostile.locks (name text);
+CREATE TABLE hostile.report_zones (zone text);
 CREATE TABLE hostile.ingested_batches (batch_id uuid);
 CREATE TABLE hostile.settings (name text, value integer);
 CREATE TEMPORARY TABLE route_metrics (route text);
@@ -109,12 +112,12 @@ SELECT pgmetrics.record_operation_metric('hostile.op', false, 3, '2026-03-01 10:
 INSERT INTO pg_temp.outcome SELECT 'ingest_batch', pg_catalog.to_jsonb(pgmetrics.ingest_batch(
     'b0000000-0000-4000-8000-000000000001',
     '[{"r": "/hostile-batch", "m": "delete", "h": "2026-03-01T10:00:00Z", "n": 3, "s": 2, "f": 1,
-       "d": 6, "lo": 1, "hi": 3, "t": "2026-03-01T10:59:00Z", "zero_count": 0, "histogram": [1802243]}]',
+       "d": 6, "lo": 1, "hi": 3, "t": "2026-03-01T10:59:00Z", "zero_count": 0, "histogram": [1802243]}]'::pg_catalog.jsonb,
     '[{"o": "hostile.op", "h": "2026-03-01T10:00:00Z", "n": 2, "s": 2, "f": 0,
-       "d": 4, "lo": 1, "hi": 3, "t": "2026-03-01T10:45:00Z", "zero_count": 0, "histogram": [1802242]}]'
+       "d": 4, "lo": 1, "hi": 3, "t": "2026-03-01T10:45:00Z", "zero_count": 0, "histogram": [1802242]}]'::pg_catalog.jsonb
 ));
 INSERT INTO pg_temp.outcome SELECT 'ingest_batch again', pg_catalog.to_jsonb(pgmetrics.ingest_batch(
-    'b0000000-0000-4000-8000-000000000001', NULL::jsonb, NULL
+    'b0000000-0000-4000-8000-000000000001', NULL::pg_catalog.jsonb, NULL
 ));
 INSERT INTO pg_temp.outcome SELECT 'route_metrics_summary', pg_catalog.jsonb_agg(s)
 FROM pgmetrics.route_metrics_summary('2026-03-01 00:00+00', '2026-03-02 00:00+00', 'all') AS s;
@@ -177,8 +180,8 @@ SELECT is(
 );
 SELECT is(
     (SELECT value -> 'tiers' FROM outcome WHERE what = 'report_status'),
-    '{"route_metrics": 3, "operation_metrics": 1, "route_metrics_daily": 3, "operation_metrics_daily": 1,
-      "ingested_batches": 1, "route_events": 0, "operation_events": 0}'::jsonb,
+    '{"route_metrics": 3, "operation_metrics": 1, "route_metrics_rollup": 9, "operation_metrics_rollup": 3,
+      "ingested_batches": 1, "route_cells": 0, "operation_cells": 0, "route_events": 0, "operation_events": 0}'::jsonb,
     'report_status counted the real tables'
 );
 SELECT is(
