@@ -14,7 +14,7 @@ event fails. Then fold_events() (when the schema has it) moves them into the tie
 baseline INSERT ... SELECT writes the same expressions (route, method, success, duration_ms, at)
 into a plain table keyed (route, method, at), chunk for chunk. Before loading, set_setting
 raises the retention to 3,650 days, so that every run's range is kept detail, and tries
-report zones (add_report_zone), so that a fold that builds local-day tiers does that work too. Each case
+report zones (add_report_zone), so that the fold builds local-day tiers too. Each case
 runs --runs times (default 3) on disjoint ranges, baseline first, and takes the medians; the
 counts are checked through route_metrics_summary after each fold.
 

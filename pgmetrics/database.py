@@ -229,7 +229,7 @@ class DatabaseMetricsStorage(AsyncReads):
         try:
             with self._get_pool().connection(timeout=connect_timeout) as conn:
                 conn.execute(queries.FOLD_EVENTS)
-        except Exception as exc:  # noqa: BLE001 - the delivery itself succeeded
+        except Exception as exc:  # the delivery itself succeeded: a failed fold only waits
             logger.info(
                 "pgmetrics: fold_events failed, the cells stay staged: %s", from_psycopg(exc)
             )

@@ -16,7 +16,8 @@ SELECT pgmetrics.ingest_batch(
 # The oids the binary cell arrays name, looked up in the transaction that sends them, so that a
 # schema deployed again (new oids) is never sent stale ones.
 CELL_TYPES: LiteralString = """
-SELECT 'pgmetrics.route_cell'::regtype::oid AS routes, 'pgmetrics.operation_cell'::regtype::oid AS operations
+SELECT 'pgmetrics.route_cell'::regtype::oid AS routes,
+    'pgmetrics.operation_cell'::regtype::oid AS operations
 """
 
 FOLD_EVENTS: LiteralString = "SELECT pgmetrics.fold_events(wait => false) AS result"

@@ -261,9 +261,9 @@ def conn(db: Database) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
 
 def _record(conn: psycopg.Connection[tuple[object, ...]], case: Case, kind: str) -> None:
     conn.execute(
-        "TRUNCATE pgmetrics.route_metrics, pgmetrics.route_metrics_rollup, pgmetrics.route_events, "
-        "pgmetrics.operation_metrics, pgmetrics.operation_metrics_rollup, pgmetrics.operation_events, "
-        "pgmetrics.retention_runs, pgmetrics.report_zones"
+        "TRUNCATE pgmetrics.route_metrics, pgmetrics.route_metrics_rollup, "
+        "pgmetrics.route_events, pgmetrics.operation_metrics, pgmetrics.operation_metrics_rollup, "
+        "pgmetrics.operation_events, pgmetrics.retention_runs, pgmetrics.report_zones"
     )
     if case.report_zone:
         conn.execute("SELECT pgmetrics.add_report_zone(%s)", (case.tz,))

@@ -40,7 +40,8 @@ def test_v0_1_0_data_reaches_every_rollup(empty_db: Database) -> None:
     sqitch("deploy", empty_db.dsn, "--to", "@v0.1.0")
     march_1 = 20513 * 24  # 2026-03-01 00:00 UTC, in hours since the epoch
     with empty_db.connect() as conn:
-        # Written as v0.1.0 writes: a JSON batch merged into the hourly and daily tiers, and events folded.
+        # Written as v0.1.0 writes: a JSON batch merged into the hourly and daily tiers, and
+        # events folded.
         conn.execute(
             "SELECT pgmetrics.ingest_batch(%s, %s, NULL)",
             (uuid.uuid4(), Jsonb([_v010_cell(march_1 + 10, [5.0, 0.0, 40.0])])),
@@ -50,8 +51,8 @@ def test_v0_1_0_data_reaches_every_rollup(empty_db: Database) -> None:
         )
         conn.execute("SELECT pgmetrics.fold_events()")
         before = conn.execute(
-            "SELECT period_start::text, total_requests, failed, duration_histogram, duration_quantiles "
-            "FROM pgmetrics.route_metrics_daily ORDER BY period_start"
+            "SELECT period_start::text, total_requests, failed, duration_histogram, "
+            "duration_quantiles FROM pgmetrics.route_metrics_daily ORDER BY period_start"
         ).fetchall()
     deploy(empty_db.dsn)
     with empty_db.connect() as conn:
@@ -64,7 +65,8 @@ def test_v0_1_0_data_reaches_every_rollup(empty_db: Database) -> None:
             ("week", "2026-02-23 00:00:00+00", 3, 1, 0.0, 40.0, 1),
             ("week", "2026-03-02 00:00:00+00", 1, 1, 7.0, 7.0, 0),
         ]
-        # From here on the fold keeps them: a late event of the first day reaches its day, week and month.
+        # From here on the fold keeps them: a late event of the first day reaches its day, week
+        # and month.
         conn.execute(
             "SELECT pgmetrics.record_route_metric('/old', 'GET', true, 2, '2026-03-01 23:00+00')"
         )
