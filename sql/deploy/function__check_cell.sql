@@ -14,7 +14,7 @@ CREATE FUNCTION pgmetrics._check_cell(
     max_duration_ms double precision,
     last_at timestamptz,
     zero_count bigint,
-    duration_histogram int [],
+    duration_histogram int[],
     total_field text,
     last_field text
 )
@@ -121,7 +121,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics._check_cell(
-    timestamptz, bigint, bigint, double precision, double precision, double precision, timestamptz, bigint, int [],
+    timestamptz, bigint, bigint, double precision, double precision, double precision, timestamptz, bigint, int[],
     text, text
 ) IS
 'Checks the fields of one ingest_batch cell other than its key, raising 22004 or 22023 with a message naming the '
@@ -129,7 +129,7 @@ COMMENT ON FUNCTION pgmetrics._check_cell(
 'Returns nothing when the cell is valid.';
 
 REVOKE ALL ON FUNCTION pgmetrics._check_cell(
-    timestamptz, bigint, bigint, double precision, double precision, double precision, timestamptz, bigint, int [],
+    timestamptz, bigint, bigint, double precision, double precision, double precision, timestamptz, bigint, int[],
     text, text
 ) FROM public;
 

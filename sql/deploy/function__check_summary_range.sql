@@ -5,7 +5,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics._check_summary_range(start timestamptz, "end" timestamptz, bucket text, tz text)
+DROP FUNCTION pgmetrics._check_summary_range(timestamptz, timestamptz, text, text);
+
+CREATE FUNCTION pgmetrics._check_summary_range(start timestamptz, "end" timestamptz, bucket text, tz text)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
@@ -61,6 +63,8 @@ COMMENT ON FUNCTION pgmetrics._check_summary_range(timestamptz, timestamptz, tex
 'Checks the arguments shared by the summary functions: start and end not NULL (22004), finite and start not after end '
 '(22023); bucket not NULL (22004) and one of hour day week month all (22023); tz not NULL (22004) and a time zone '
 'PostgreSQL knows (22023). The message names the argument.';
+
+REVOKE ALL ON FUNCTION pgmetrics._check_summary_range(timestamptz, timestamptz, text, text) FROM public;
 
 
 COMMIT;

@@ -8,7 +8,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics._operation_metrics_summary(
+DROP FUNCTION pgmetrics._operation_metrics_summary(timestamptz, timestamptz, text, text, text);
+
+CREATE FUNCTION pgmetrics._operation_metrics_summary(
     start timestamptz,
     "end" timestamptz,
     bucket text,
@@ -257,5 +259,7 @@ COMMENT ON FUNCTION pgmetrics._operation_metrics_summary(timestamptz, timestampt
 'Body of operation_metrics_summary (same arguments, defaults applied by it), returning its rows unordered as '
 'records: the rollups, the hourly tier and the pending cells and events. '
 'Raises 22004 and 22023 as operation_metrics_summary does.';
+
+REVOKE ALL ON FUNCTION pgmetrics._operation_metrics_summary(timestamptz, timestamptz, text, text, text) FROM public;
 
 COMMIT;

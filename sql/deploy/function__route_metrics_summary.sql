@@ -8,7 +8,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics._route_metrics_summary(
+DROP FUNCTION pgmetrics._route_metrics_summary(timestamptz, timestamptz, text, text, text, text);
+
+CREATE FUNCTION pgmetrics._route_metrics_summary(
     start timestamptz,
     "end" timestamptz,
     bucket text,
@@ -267,5 +269,7 @@ COMMENT ON FUNCTION pgmetrics._route_metrics_summary(timestamptz, timestamptz, t
 'Body of route_metrics_summary (same arguments, defaults applied by it), returning its rows unordered as '
 'records: the rollups, the hourly tier and the pending cells and events. '
 'Raises 22004 and 22023 as route_metrics_summary does.';
+
+REVOKE ALL ON FUNCTION pgmetrics._route_metrics_summary(timestamptz, timestamptz, text, text, text, text) FROM public;
 
 COMMIT;

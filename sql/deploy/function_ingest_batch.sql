@@ -11,8 +11,8 @@ SET LOCAL search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION pgmetrics.ingest_batch(
     batch_id uuid,
-    routes pgmetrics.route_cell [],
-    operations pgmetrics.operation_cell []
+    routes pgmetrics.route_cell[],
+    operations pgmetrics.operation_cell[]
 )
 RETURNS boolean
 LANGUAGE plpgsql
@@ -175,7 +175,7 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell [], pgmetrics.operation_cell []) IS
+COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]) IS
 'Applies a batch of pre-aggregated cells exactly once: routes and operations are arrays (or NULL) of '
 'pgmetrics.route_cell and pgmetrics.operation_cell, one per key and UTC hour (several cells of one key and hour '
 'add up). The cells are checked, then staged in route_cells and operation_cells, which the summaries count at once '
@@ -184,12 +184,14 @@ COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell [], pgmetr
 'naming the array, the cell index (from 0) and the field; a rejected batch writes nothing. This is the fast form '
 '(binary arrays from the Python client); docs/WIRE.md shows it from psql.';
 
-REVOKE ALL ON FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell [], pgmetrics.operation_cell []) FROM public;
+REVOKE ALL ON FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]) FROM public;
 GRANT EXECUTE ON FUNCTION pgmetrics.ingest_batch(
-    uuid, pgmetrics.route_cell [], pgmetrics.operation_cell []
+    uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]
 ) TO pgmetrics_writer;
 
-CREATE OR REPLACE FUNCTION pgmetrics.ingest_batch(batch_id uuid, routes jsonb, operations jsonb)
+DROP FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb);
+
+CREATE FUNCTION pgmetrics.ingest_batch(batch_id uuid, routes jsonb, operations jsonb)
 RETURNS boolean
 LANGUAGE plpgsql
 VOLATILE
@@ -298,5 +300,8 @@ COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) IS
 'the same key and hour add up. Returns true when the batch was applied and false when batch_id had been applied '
 'before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad argument or cell, naming the array, '
 'the cell index (from 0) and the field; a rejected batch writes nothing.';
+
+REVOKE ALL ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) TO pgmetrics_writer;
 
 COMMIT;

@@ -6,7 +6,11 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics.operation_duration_quantile(
+DROP FUNCTION pgmetrics.operation_duration_quantile(
+    double precision, timestamptz, timestamptz, text
+);
+
+CREATE FUNCTION pgmetrics.operation_duration_quantile(
     q double precision,
     start timestamptz,
     "end" timestamptz,
@@ -157,5 +161,12 @@ COMMENT ON FUNCTION pgmetrics.operation_duration_quantile(double precision, time
 'maximum). The range counts as operation_metrics_summary counts it with bucket all. operation filters when not '
 'NULL. NULL when nothing was recorded. Raises 22004 for a NULL start or end and 22023 for a q that is NULL, NaN or '
 'outside [0, 1], infinite bounds or start after end.';
+
+REVOKE ALL ON FUNCTION pgmetrics.operation_duration_quantile(
+    double precision, timestamptz, timestamptz, text
+) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.operation_duration_quantile(
+    double precision, timestamptz, timestamptz, text
+) TO pgmetrics_reader;
 
 COMMIT;

@@ -6,7 +6,9 @@ BEGIN;
 SET LOCAL search_path = pg_catalog, pg_temp;
 
 -- LANGUAGE sql, so that an output column may carry the name of the operation parameter.
-CREATE OR REPLACE FUNCTION pgmetrics.operation_metrics_summary(
+DROP FUNCTION pgmetrics.operation_metrics_summary(timestamptz, timestamptz, text, text, text);
+
+CREATE FUNCTION pgmetrics.operation_metrics_summary(
     start timestamptz,
     "end" timestamptz,
     bucket text DEFAULT 'hour',
@@ -71,6 +73,11 @@ COMMENT ON FUNCTION pgmetrics.operation_metrics_summary(timestamptz, timestamptz
 'nearest-rank percentiles within 1 % (docs/HISTOGRAM.md). Rows are ordered by bucket_start and key. Raises 22004 '
 'for a NULL start, end, bucket or tz and 22023 for infinite bounds, start after end, an unknown bucket or time '
 'zone, naming the argument.';
+
+REVOKE ALL ON FUNCTION pgmetrics.operation_metrics_summary(timestamptz, timestamptz, text, text, text) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.operation_metrics_summary(
+    timestamptz, timestamptz, text, text, text
+) TO pgmetrics_reader;
 
 
 COMMIT;

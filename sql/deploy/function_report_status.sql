@@ -9,7 +9,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics.report_status()
+DROP FUNCTION pgmetrics.report_status();
+
+CREATE FUNCTION pgmetrics.report_status()
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
@@ -67,5 +69,8 @@ COMMENT ON FUNCTION pgmetrics.report_status() IS
 'cells and events not folded yet), the oldest and newest hour of route detail, the settings, the report zones, the '
 'last run_retention() and its result (a skipped run included), whether pg_cron is installed here and the '
 'pgmetrics_retention and pgmetrics_fold jobs if scheduled. Raises nothing of its own. EXECUTE for pgmetrics_reader.';
+
+REVOKE ALL ON FUNCTION pgmetrics.report_status() FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.report_status() TO pgmetrics_reader;
 
 COMMIT;

@@ -6,7 +6,11 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics.route_duration_quantile(
+DROP FUNCTION pgmetrics.route_duration_quantile(
+    double precision, timestamptz, timestamptz, text, text
+);
+
+CREATE FUNCTION pgmetrics.route_duration_quantile(
     q double precision,
     start timestamptz,
     "end" timestamptz,
@@ -167,5 +171,12 @@ COMMENT ON FUNCTION pgmetrics.route_duration_quantile(double precision, timestam
 'The range counts as route_metrics_summary counts it with bucket all. route and method (any case) filter when not '
 'NULL. NULL when nothing was recorded. Raises 22004 for a NULL start or end and 22023 for a q that is NULL, NaN or '
 'outside [0, 1], infinite bounds or start after end or an unknown method.';
+
+REVOKE ALL ON FUNCTION pgmetrics.route_duration_quantile(
+    double precision, timestamptz, timestamptz, text, text
+) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.route_duration_quantile(
+    double precision, timestamptz, timestamptz, text, text
+) TO pgmetrics_reader;
 
 COMMIT;

@@ -6,7 +6,9 @@ BEGIN;
 SET LOCAL search_path = pg_catalog, pg_temp;
 
 -- LANGUAGE sql, so that the output columns may carry the names of the route and method parameters.
-CREATE OR REPLACE FUNCTION pgmetrics.route_metrics_summary(
+DROP FUNCTION pgmetrics.route_metrics_summary(timestamptz, timestamptz, text, text, text, text);
+
+CREATE FUNCTION pgmetrics.route_metrics_summary(
     start timestamptz,
     "end" timestamptz,
     bucket text DEFAULT 'hour',
@@ -64,16 +66,21 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION pgmetrics.route_metrics_summary(timestamptz, timestamptz, text, text, text, text) IS
-'Route metrics per bucket and (route, method) over [start, end): an hourly row counts when its UTC hour starts in the '
-'range. bucket (default hour): hour (UTC hours), day, week or month (local midnights, ISO weeks from Monday and '
+'Route metrics per bucket and (route, method) over [start, end): an hourly row counts when its UTC hour starts in '
+'the range. bucket (default hour): hour (UTC hours), day, week or month (local midnights, ISO weeks from Monday and '
 'calendar months in tz, default UTC; each hour counts in the period containing its start), or all (one row per key, '
-'bucket_start = start). route and method (any case) filter when not NULL. Days, weeks and months in UTC and local days of the report '
-'zones are read from their rollups, one stored row per key and bucket; weeks and months of a report zone merge its '
-'local days; other zones merge hours, and days older than the hourly detail count in the local day containing '
-'their UTC noon. A bucket at the edge of the range whose hours have expired is counted whole. p50/p95/p99 are '
-'nearest-rank percentiles within 1 % (docs/HISTOGRAM.md). Rows are ordered by bucket_start and key. Raises 22004 '
-'for a NULL start, end, bucket or tz and 22023 for infinite bounds, start after end, an unknown bucket, time zone '
-'or method, naming the argument.';
+'bucket_start = start). route and method (any case) filter when not NULL. Days, weeks and months in UTC and local '
+'days of the report zones are read from their rollups, one stored row per key and bucket; weeks and months of a '
+'report zone merge its local days; other zones merge hours, and days older than the hourly detail count in the local '
+'day containing their UTC noon. A bucket at the edge of the range whose hours have expired is counted whole. '
+'p50/p95/p99 are nearest-rank percentiles within 1 % (docs/HISTOGRAM.md). Rows are ordered by bucket_start and key. '
+'Raises 22004 for a NULL start, end, bucket or tz and 22023 for infinite bounds, start after end, an unknown bucket, '
+'time zone or method, naming the argument.';
+
+REVOKE ALL ON FUNCTION pgmetrics.route_metrics_summary(timestamptz, timestamptz, text, text, text, text) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.route_metrics_summary(
+    timestamptz, timestamptz, text, text, text, text
+) TO pgmetrics_reader;
 
 
 COMMIT;

@@ -8,7 +8,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics.run_retention(now timestamptz DEFAULT pg_catalog.now())
+DROP FUNCTION pgmetrics.run_retention(timestamptz);
+
+CREATE FUNCTION pgmetrics.run_retention(now timestamptz DEFAULT pg_catalog.now())
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
@@ -116,5 +118,7 @@ COMMENT ON FUNCTION pgmetrics.run_retention(timestamptz) IS
 'the cutoffs, what was folded and the rows removed per table, or {"skipped": reason} on a hot standby or when '
 'another run holds the retention lock (recorded in retention_runs, so report_status shows it). Idempotent. now '
 'defaults to now(); 22023 when it is NULL or infinite. For the schema owner and pg_cron.';
+
+REVOKE ALL ON FUNCTION pgmetrics.run_retention(timestamptz) FROM public;
 
 COMMIT;

@@ -20,7 +20,7 @@ CREATE TABLE pgmetrics.operation_cells (
     max_duration_ms double precision NOT NULL,
     last_execution_at timestamptz NOT NULL,
     zero_count bigint NOT NULL,
-    duration_histogram int [] NOT NULL
+    duration_histogram int[] NOT NULL
 );
 
 ALTER TABLE pgmetrics.operation_cells ENABLE ROW LEVEL SECURITY;

@@ -21,7 +21,7 @@ CREATE TABLE pgmetrics.route_cells (
     max_duration_ms double precision NOT NULL,
     last_request_at timestamptz NOT NULL,
     zero_count bigint NOT NULL,
-    duration_histogram int [] NOT NULL
+    duration_histogram int[] NOT NULL
 );
 
 ALTER TABLE pgmetrics.route_cells ENABLE ROW LEVEL SECURITY;

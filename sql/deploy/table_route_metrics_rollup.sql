@@ -27,8 +27,8 @@ CREATE TABLE pgmetrics.route_metrics_rollup (
     max_duration_ms double precision NOT NULL,
     last_request_at timestamptz NOT NULL,
     zero_count bigint NOT NULL,
-    duration_histogram int [] NOT NULL,
-    duration_quantiles double precision [] NOT NULL,
+    duration_histogram int[] NOT NULL,
+    duration_quantiles double precision[] NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     -- The key column comes first so that the table can be distributed by route.
     CONSTRAINT route_metrics_rollup_pkey PRIMARY KEY (route, method, grain, zone, period_start),
@@ -56,8 +56,20 @@ INSERT INTO pgmetrics.route_metrics_rollup (
     min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram, duration_quantiles
 )
 SELECT
-    d.route, d.method, 'day', 'UTC', d.period_start, d.total_requests, d.successful, d.failed, d.total_duration_ms,
-    d.min_duration_ms, d.max_duration_ms, d.last_request_at, d.zero_count, d.duration_histogram,
+    d.route,
+    d.method,
+    'day' AS grain,
+    'UTC' AS zone,
+    d.period_start,
+    d.total_requests,
+    d.successful,
+    d.failed,
+    d.total_duration_ms,
+    d.min_duration_ms,
+    d.max_duration_ms,
+    d.last_request_at,
+    d.zero_count,
+    d.duration_histogram,
     d.duration_quantiles
 FROM pgmetrics.route_metrics_daily AS d;
 
@@ -69,14 +81,22 @@ SELECT
     a.*,
     pgmetrics._histogram_quantiles(
         a.duration_histogram, a.zero_count, '{0.5,0.95,0.99}', a.min_duration_ms, a.max_duration_ms
-    )
+    ) AS duration_quantiles
 FROM (
     SELECT
-        d.route, d.method, g.grain, 'UTC' AS zone, pg_catalog.date_trunc(g.grain, d.period_start, 'UTC') AS period_start,
-        pg_catalog.sum(d.total_requests)::bigint AS total_requests, pg_catalog.sum(d.successful)::bigint AS successful,
-        pg_catalog.sum(d.failed)::bigint AS failed, pg_catalog.sum(d.total_duration_ms) AS total_duration_ms,
-        pg_catalog.min(d.min_duration_ms) AS min_duration_ms, pg_catalog.max(d.max_duration_ms) AS max_duration_ms,
-        pg_catalog.max(d.last_request_at) AS last_request_at, pg_catalog.sum(d.zero_count)::bigint AS zero_count,
+        d.route,
+        d.method,
+        g.grain,
+        'UTC' AS zone,
+        pg_catalog.date_trunc(g.grain, d.period_start, 'UTC') AS period_start,
+        pg_catalog.sum(d.total_requests)::bigint AS total_requests,
+        pg_catalog.sum(d.successful)::bigint AS successful,
+        pg_catalog.sum(d.failed)::bigint AS failed,
+        pg_catalog.sum(d.total_duration_ms) AS total_duration_ms,
+        pg_catalog.min(d.min_duration_ms) AS min_duration_ms,
+        pg_catalog.max(d.max_duration_ms) AS max_duration_ms,
+        pg_catalog.max(d.last_request_at) AS last_request_at,
+        pg_catalog.sum(d.zero_count)::bigint AS zero_count,
         pgmetrics._histogram_merge_agg(d.duration_histogram) AS duration_histogram
     FROM pgmetrics.route_metrics_daily AS d
     CROSS JOIN (VALUES ('week'), ('month')) AS g (grain)

@@ -22,9 +22,9 @@ CREATE TYPE pgmetrics.route_cell AS (
 );
 
 COMMENT ON TYPE pgmetrics.route_cell IS
-'A pre-aggregated cell of ingest_batch: route template and HTTP method, the start of its UTC hour, the count of events and '
-'of successful ones, the sum, minimum and maximum of their durations in ms, the time of the last one, how many lasted '
-'0 ms and the packed histogram of the others (elements bucket * 2^15 + count, docs/HISTOGRAM.md).';
+'A pre-aggregated cell of ingest_batch: route template and HTTP method, the start of its UTC hour, the count of '
+'events and of successful ones, the sum, minimum and maximum of their durations in ms, the time of the last one, how '
+'many lasted 0 ms and the packed histogram of the others (elements bucket * 2^15 + count, docs/HISTOGRAM.md).';
 
 GRANT USAGE ON TYPE pgmetrics.route_cell TO pgmetrics_writer;
 

@@ -6,7 +6,8 @@ BEGIN;
 SET LOCAL search_path = pg_catalog, pg_temp;
 
 -- One stored rollup row per key and period, with its stored quantiles: the view merges nothing.
-CREATE OR REPLACE VIEW pgmetrics.operation_metrics_by_day WITH (security_invoker = FALSE) AS
+DROP VIEW pgmetrics.operation_metrics_by_day;
+CREATE VIEW pgmetrics.operation_metrics_by_day WITH (security_invoker = FALSE) AS
 SELECT  -- noqa: ST06
     r.period_start AS bucket_start,
     r.operation,

@@ -27,8 +27,8 @@ FROM pgmetrics.operation_metrics_rollup AS r
 WHERE r.grain = 'month' AND r.zone = 'UTC';
 
 COMMENT ON VIEW pgmetrics.operation_metrics_by_month IS
-'Operation metrics per calendar month in UTC, for dashboards and psql: the columns of operation_metrics_summary, read from the '
-'month rollup as of the last fold_events. Readable by pgmetrics_reader.';
+'Operation metrics per calendar month in UTC, for dashboards and psql: the columns of operation_metrics_summary, '
+'read from the month rollup as of the last fold_events. Readable by pgmetrics_reader.';
 
 REVOKE ALL ON pgmetrics.operation_metrics_by_month FROM public;
 GRANT SELECT ON pgmetrics.operation_metrics_by_month TO pgmetrics_reader;

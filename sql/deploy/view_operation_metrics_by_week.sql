@@ -6,7 +6,8 @@ BEGIN;
 SET LOCAL search_path = pg_catalog, pg_temp;
 
 -- One stored rollup row per key and period, with its stored quantiles: the view merges nothing.
-CREATE OR REPLACE VIEW pgmetrics.operation_metrics_by_week WITH (security_invoker = FALSE) AS
+DROP VIEW pgmetrics.operation_metrics_by_week;
+CREATE VIEW pgmetrics.operation_metrics_by_week WITH (security_invoker = FALSE) AS
 SELECT  -- noqa: ST06
     r.period_start AS bucket_start,
     r.operation,
@@ -26,8 +27,8 @@ FROM pgmetrics.operation_metrics_rollup AS r
 WHERE r.grain = 'week' AND r.zone = 'UTC';
 
 COMMENT ON VIEW pgmetrics.operation_metrics_by_week IS
-'Operation metrics per ISO week (Monday, UTC), for dashboards and psql: the columns of operation_metrics_summary, read from the '
-'week rollup as of the last fold_events. Readable by pgmetrics_reader.';
+'Operation metrics per ISO week (Monday, UTC), for dashboards and psql: the columns of operation_metrics_summary, '
+'read from the week rollup as of the last fold_events. Readable by pgmetrics_reader.';
 
 REVOKE ALL ON pgmetrics.operation_metrics_by_week FROM public;
 GRANT SELECT ON pgmetrics.operation_metrics_by_week TO pgmetrics_reader;

@@ -9,12 +9,12 @@ DROP VIEW pgmetrics.route_metrics_by_hour;
 DROP VIEW pgmetrics.operation_metrics_by_hour;
 ALTER TABLE pgmetrics.route_metrics DROP COLUMN duration_quantiles;
 ALTER TABLE pgmetrics.operation_metrics DROP COLUMN duration_quantiles;
-ALTER TABLE pgmetrics.route_metrics ADD COLUMN duration_quantiles double precision [] GENERATED ALWAYS AS (
+ALTER TABLE pgmetrics.route_metrics ADD COLUMN duration_quantiles double precision[] GENERATED ALWAYS AS (
     pgmetrics._histogram_quantiles(
         duration_histogram, zero_count, '{0.5,0.95,0.99}', min_duration_ms, max_duration_ms
     )
 ) STORED;
-ALTER TABLE pgmetrics.operation_metrics ADD COLUMN duration_quantiles double precision [] GENERATED ALWAYS AS (
+ALTER TABLE pgmetrics.operation_metrics ADD COLUMN duration_quantiles double precision[] GENERATED ALWAYS AS (
     pgmetrics._histogram_quantiles(
         duration_histogram, zero_count, '{0.5,0.95,0.99}', min_duration_ms, max_duration_ms
     )

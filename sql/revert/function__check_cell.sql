@@ -5,7 +5,7 @@ BEGIN;
 SET LOCAL search_path = pg_catalog, pg_temp;
 
 DROP FUNCTION pgmetrics._check_cell(
-    timestamptz, bigint, bigint, double precision, double precision, double precision, timestamptz, bigint, int [],
+    timestamptz, bigint, bigint, double precision, double precision, double precision, timestamptz, bigint, int[],
     text, text
 );
 

@@ -4,7 +4,7 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-DROP FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell [], pgmetrics.operation_cell []);
+DROP FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]);
 
 CREATE OR REPLACE FUNCTION pgmetrics.ingest_batch(batch_id uuid, routes jsonb, operations jsonb)
 RETURNS boolean

@@ -39,7 +39,9 @@ WHERE
 SELECT
     1
     / pg_catalog.has_function_privilege(
-        'pgmetrics_writer', 'pgmetrics.ingest_batch(uuid, pgmetrics.route_cell [], pgmetrics.operation_cell [])', 'EXECUTE'
+        'pgmetrics_writer',
+        'pgmetrics.ingest_batch(uuid, pgmetrics.route_cell [], pgmetrics.operation_cell [])',
+        'EXECUTE'
     )::int;
 SELECT
     1
@@ -52,7 +54,9 @@ SELECT
     1
     / (
         NOT pg_catalog.has_function_privilege(
-            'pgmetrics_reader', 'pgmetrics.ingest_batch(uuid, pgmetrics.route_cell [], pgmetrics.operation_cell [])', 'EXECUTE'
+            'pgmetrics_reader',
+            'pgmetrics.ingest_batch(uuid, pgmetrics.route_cell [], pgmetrics.operation_cell [])',
+            'EXECUTE'
         )
     )::int;
 

@@ -10,6 +10,8 @@ WHERE
     oid = 'pgmetrics.remove_report_zone(text)'::regprocedure
     AND NOT prosecdef
     AND proconfig = ARRAY['search_path=pg_catalog, pg_temp'];
-SELECT 1 / (NOT pg_catalog.has_function_privilege('pgmetrics_writer', 'pgmetrics.remove_report_zone(text)', 'EXECUTE'))::int;
+SELECT
+    1
+    / (NOT pg_catalog.has_function_privilege('pgmetrics_writer', 'pgmetrics.remove_report_zone(text)', 'EXECUTE'))::int;
 
 ROLLBACK;

@@ -25,6 +25,8 @@ WHERE FALSE;
 
 SELECT 1 / c.relrowsecurity::int FROM pg_catalog.pg_class AS c
 WHERE c.oid = 'pgmetrics.operation_metrics_rollup'::regclass;
-SELECT 1 / (NOT pg_catalog.has_table_privilege('pgmetrics_reader', 'pgmetrics.operation_metrics_rollup', 'SELECT'))::int;
+SELECT 1 / (
+    NOT pg_catalog.has_table_privilege('pgmetrics_reader', 'pgmetrics.operation_metrics_rollup', 'SELECT')
+)::int;
 
 ROLLBACK;
