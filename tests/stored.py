@@ -13,8 +13,10 @@ Totals = dict[str, tuple[int, int, float]]
 
 
 def route_totals(dsn: str) -> Totals:
-    """route -> (total_requests, failed, total_duration_ms), summed over methods and hours."""
+    """route -> (total_requests, failed, total_duration_ms), summed over methods and hours, once
+    the staged batches are folded into the hourly tier."""
     with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT pgmetrics.fold_events()")
         rows = conn.execute(
             "SELECT route, sum(total_requests)::bigint, sum(failed)::bigint, "
             "sum(total_duration_ms) FROM pgmetrics.route_metrics GROUP BY route"
@@ -24,6 +26,7 @@ def route_totals(dsn: str) -> Totals:
 
 def operation_totals(dsn: str) -> Totals:
     with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT pgmetrics.fold_events()")
         rows = conn.execute(
             "SELECT operation, sum(total_executions)::bigint, sum(failed)::bigint, "
             "sum(total_duration_ms) FROM pgmetrics.operation_metrics GROUP BY operation"

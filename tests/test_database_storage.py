@@ -50,6 +50,7 @@ def test_flush_delivers_one_batch(db: Database, storage: DatabaseMetricsStorage)
     assert storage.flush(timeout=10) is True
     assert storage.pending_batches == 0
     with db.connect() as conn:
+        conn.execute("SELECT pgmetrics.fold_events()")
         rows = conn.execute(
             "SELECT route, method, period_start, total_requests, successful, failed, "
             "total_duration_ms, min_duration_ms, max_duration_ms, last_request_at "

@@ -60,10 +60,8 @@ def test_lock_timeout_during_a_flush_then_released(db: Database) -> None:
     storage = DatabaseMetricsStorage(db.dsn, batch_interval=3600, retry_initial=0.05, retry_max=0.2)
     try:
         with db.connect() as holder, holder.transaction():
-            # Another session holds the hourly row the batch must update.
-            holder.execute(
-                "SELECT * FROM pgmetrics.route_metrics WHERE route = '/locked' FOR UPDATE"
-            )
+            # Another session holds a lock that the batch's insert must wait for.
+            holder.execute("LOCK TABLE pgmetrics.route_cells IN SHARE MODE")
             for _ in range(100):
                 storage.record_route_metric("/locked", "GET", True, 1.0)
             assert not storage.flush()

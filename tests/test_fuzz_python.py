@@ -185,6 +185,7 @@ def test_fuzz_database_storage(db: Database) -> None:
         with db.connect() as conn:
 
             def stored(route: str, method: str, at: datetime | None) -> tuple[Any, ...]:
+                conn.execute("SELECT pgmetrics.fold_events()")
                 row = conn.execute(
                     "SELECT coalesce(sum(total_requests), 0), coalesce(sum(successful), 0),"
                     " coalesce(sum(total_duration_ms), 0) FROM pgmetrics.route_metrics"
@@ -196,6 +197,7 @@ def test_fuzz_database_storage(db: Database) -> None:
                 return tuple(row)
 
             def total() -> int:
+                conn.execute("SELECT pgmetrics.fold_events()")
                 row = conn.execute(
                     "SELECT (SELECT coalesce(sum(total_requests), 0)"
                     " FROM pgmetrics.route_metrics) + (SELECT coalesce(sum(total_executions), 0)"

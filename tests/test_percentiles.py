@@ -164,20 +164,17 @@ def test_percentiles_survive_expired_detail(db: Database) -> None:
     expired_day = START + timedelta(days=1)
     with db.connect() as conn:
         _record_in_batches(conn, routes)
-        # Retention's deletion of a day's hourly rows, but for the last hour, which is in the next
-        # local day: the rest of the day is its daily row minus that hour.
-        kept = expired_day + timedelta(hours=23)
-        conn.execute(
-            "DELETE FROM pgmetrics.route_metrics WHERE period_start >= %s AND period_start < %s",
-            (expired_day, kept),
-        )
+        # A retention run whose detail cutoff ends the expired day (retention_days is 90): the
+        # hours of the first two days go, their UTC days stay in the day rollup.
+        kept = expired_day + timedelta(days=1)
+        conn.execute("SELECT pgmetrics.run_retention(%s)", (kept + timedelta(days=90),))
 
         berlin = _local_day("Europe/Berlin")
 
         def bucket_of(hour: datetime) -> datetime:
             # Expired hours count in the local day of their UTC day's noon.
-            if expired_day <= hour < kept:
-                return berlin(expired_day + timedelta(hours=12))
+            if hour < kept:
+                return berlin(hour.replace(hour=12))
             return berlin(hour)
 
         expected = {r: _grouped(h, bucket_of) for r, h in routes.items()}

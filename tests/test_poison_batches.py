@@ -114,6 +114,7 @@ def storage(db: Database) -> Iterator[DatabaseMetricsStorage]:
 
 def _route_totals(db: Database) -> dict[str, int]:
     with db.connect() as conn:
+        conn.execute("SELECT pgmetrics.fold_events()")
         rows = conn.execute(
             "SELECT route, sum(total_requests)::int FROM pgmetrics.route_metrics GROUP BY route"
         ).fetchall()
@@ -141,6 +142,7 @@ def test_durations_adding_up_to_infinity_poison_only_their_cell(
     assert storage.pending_batches == 0
     assert "/huge" in "\n".join(r.getMessage() for r in caplog.records)
     with db.connect() as conn:
+        conn.execute("SELECT pgmetrics.fold_events()")
         ops = conn.execute("SELECT total_executions FROM pgmetrics.operation_metrics").fetchall()
     assert ops == [(1,)]
     # Still running: the next records are delivered.
