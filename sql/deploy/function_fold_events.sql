@@ -161,13 +161,31 @@ BEGIN
         FROM targets AS k
         LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
+    -- What is pending, per row written and bucket. Hours feed their hour, UTC day and local days; weeks and months
+    -- are fed by the UTC days, whose buckets are already summed over their hours: a bulk of hours costs one more
+    -- grouping of its days, not one per week and month.
+    pending AS MATERIALIZED (
+        SELECT k.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
+        FROM hour_buckets AS b
+        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain IN ('hour', 'day')
+        GROUP BY k.target_id, b.bucket
+    ),
+    day_links AS (
+        SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
+        FROM hour_tiers AS d
+        INNER JOIN hour_tiers AS u ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month')
+        WHERE d.grain = 'day' AND d.zone = 'UTC'
+    ),
     -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
     merged AS MATERIALIZED (
         SELECT x.target_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
         FROM (
-            SELECT k.target_id, b.bucket, b.c
-            FROM hour_buckets AS b
-            INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id
+            SELECT p.target_id, p.bucket, p.c
+            FROM pending AS p
+            UNION ALL
+            SELECT l.up_id, p.bucket, p.c
+            FROM pending AS p
+            INNER JOIN day_links AS l ON l.day_id = p.target_id
             UNION ALL
             SELECT s.target_id, u.e >> 15, u.e & 32767
             FROM stored AS s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS u (e)
@@ -416,13 +434,31 @@ BEGIN
         FROM targets AS k
         LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
+    -- What is pending, per row written and bucket. Hours feed their hour, UTC day and local days; weeks and months
+    -- are fed by the UTC days, whose buckets are already summed over their hours: a bulk of hours costs one more
+    -- grouping of its days, not one per week and month.
+    pending AS MATERIALIZED (
+        SELECT k.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
+        FROM hour_buckets AS b
+        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain IN ('hour', 'day')
+        GROUP BY k.target_id, b.bucket
+    ),
+    day_links AS (
+        SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
+        FROM hour_tiers AS d
+        INNER JOIN hour_tiers AS u ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month')
+        WHERE d.grain = 'day' AND d.zone = 'UTC'
+    ),
     -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
     merged AS MATERIALIZED (
         SELECT x.target_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
         FROM (
-            SELECT k.target_id, b.bucket, b.c
-            FROM hour_buckets AS b
-            INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id
+            SELECT p.target_id, p.bucket, p.c
+            FROM pending AS p
+            UNION ALL
+            SELECT l.up_id, p.bucket, p.c
+            FROM pending AS p
+            INNER JOIN day_links AS l ON l.day_id = p.target_id
             UNION ALL
             SELECT s.target_id, u.e >> 15, u.e & 32767
             FROM stored AS s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS u (e)
