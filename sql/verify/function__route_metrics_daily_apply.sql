@@ -4,12 +4,6 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-SELECT 1 / count(*)
-FROM pg_catalog.pg_proc
-WHERE
-    oid = 'pgmetrics._route_metrics_daily_apply()'::regprocedure
-    AND prosecdef
-    AND proconfig = ARRAY['search_path=pg_catalog, pg_temp'];
-SELECT 1 / (NOT pg_catalog.has_function_privilege('public', 'pgmetrics._route_metrics_daily_apply()', 'EXECUTE'))::int;
+SELECT 1 / (pg_catalog.to_regprocedure('pgmetrics._route_metrics_daily_apply()') IS NULL)::int;
 
 ROLLBACK;

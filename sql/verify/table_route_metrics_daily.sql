@@ -4,25 +4,6 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-SELECT
-    route,
-    method,
-    period_start,
-    period_end,
-    total_requests,
-    successful,
-    failed,
-    total_duration_ms,
-    min_duration_ms,
-    max_duration_ms,
-    last_request_at,
-    created_at,
-    updated_at
-FROM pgmetrics.route_metrics_daily
-WHERE FALSE;
-
-SELECT 1 / c.relrowsecurity::int FROM pg_catalog.pg_class AS c
-WHERE c.oid = 'pgmetrics.route_metrics_daily'::regclass;
-SELECT 1 / (NOT pg_catalog.has_table_privilege('pgmetrics_reader', 'pgmetrics.route_metrics_daily', 'SELECT'))::int;
+SELECT 1 / (pg_catalog.to_regclass('pgmetrics.route_metrics_daily') IS NULL)::int;
 
 ROLLBACK;

@@ -4,14 +4,8 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
--- Two statement-level AFTER triggers with transition tables, on INSERT and on UPDATE, none on DELETE.
-SELECT 1 / (count(*) = 2)::int
+SELECT 1 / (pg_catalog.count(*) = 0)::int
 FROM pg_catalog.pg_trigger
-WHERE
-    tgrelid = 'pgmetrics.operation_metrics'::regclass
-    AND tgfoid = 'pgmetrics._operation_metrics_daily_apply()'::regprocedure
-    AND tgname IN ('operation_metrics_daily_insert', 'operation_metrics_daily_update')
-    AND tgnewtable = 'new_rows'
-    AND tgenabled = 'O';
+WHERE tgrelid = 'pgmetrics.operation_metrics'::regclass AND NOT tgisinternal;
 
 ROLLBACK;
