@@ -21,7 +21,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER refuse_when_full AFTER INSERT OR UPDATE ON pgmetrics.route_metrics
+CREATE TRIGGER refuse_when_full AFTER INSERT OR UPDATE ON pgmetrics.route_cells
 FOR EACH STATEMENT EXECUTE FUNCTION public.refuse_when_full();
 """
 

@@ -30,7 +30,9 @@ KEEP_DELIVERED = """
 CREATE TABLE public.delivered (
     batch_id uuid PRIMARY KEY, routes jsonb NOT NULL, operations jsonb NOT NULL
 );
-CREATE FUNCTION public.ingest_and_keep(batch_id uuid, routes jsonb, operations jsonb)
+CREATE FUNCTION public.ingest_and_keep(
+    batch_id uuid, routes pgmetrics.route_cell[], operations pgmetrics.operation_cell[]
+)
 RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
     IF pgmetrics.ingest_batch(
@@ -38,8 +40,10 @@ BEGIN
         routes => ingest_and_keep.routes,
         operations => ingest_and_keep.operations
     ) THEN
-        INSERT INTO public.delivered
-        VALUES (ingest_and_keep.batch_id, ingest_and_keep.routes, ingest_and_keep.operations);
+        INSERT INTO public.delivered VALUES (
+            ingest_and_keep.batch_id, COALESCE(to_jsonb(ingest_and_keep.routes), '[]'),
+            COALESCE(to_jsonb(ingest_and_keep.operations), '[]')
+        );
         RETURN true;
     END IF;
     RETURN false;
@@ -47,7 +51,9 @@ END $$;
 """
 INGEST_AND_KEEP = """
 SELECT public.ingest_and_keep(
-    batch_id => %(batch_id)s, routes => %(routes)s, operations => %(operations)s
+    batch_id => %(batch_id)s,
+    routes => %(routes)b::pgmetrics.route_cell[],
+    operations => %(operations)b::pgmetrics.operation_cell[]
 ) AS applied
 """
 
@@ -81,10 +87,13 @@ def _delivered(db: Database) -> tuple[dict[Key, Histogram], dict[Key, int]]:
     for routes, operations in rows:
         cells: list[dict[str, Any]] = [*routes, *operations]  # type: ignore[misc]
         for cell in cells:
-            key = (str(cell.get("r", cell.get("o"))), datetime.fromisoformat(cell["h"]))
-            histogram = Histogram.from_json(cell)
+            name = str(cell.get("route", cell.get("operation")))
+            key = (name, datetime.fromisoformat(cell["period_start"]))
+            histogram = Histogram.from_sql(cell["duration_histogram"], cell["zero_count"])
             histograms.setdefault(key, Histogram()).merge(histogram)
-            counts[key] = counts.get(key, 0) + int(cell["n"])
+            counts[key] = counts.get(key, 0) + int(
+                cell.get("total_requests", cell.get("total_executions"))
+            )
     return histograms, counts
 
 

@@ -60,7 +60,7 @@ def _batches(dsn: str, index: int, errors: list[BaseException]) -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:
             for _ in range(ROUNDS // 4):
                 conn.execute(
-                    "SELECT pgmetrics.ingest_batch(%s, %s, %s)",
+                    "SELECT pgmetrics.ingest_batch(%s, %s::jsonb, %s::jsonb)",
                     (uuid.uuid4(), json.dumps(cells), json.dumps(operations)),
                 )
     except BaseException as exc:  # reported by the test

@@ -161,7 +161,7 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON pgmetrics.route_metrics
+CREATE TRIGGER refuse_poison BEFORE INSERT OR UPDATE ON pgmetrics.route_cells
 FOR EACH ROW EXECUTE FUNCTION public.refuse_poison();
 """
 
@@ -184,7 +184,7 @@ def test_a_route_the_database_refuses_is_dropped_alone(
     assert storage.dropped_cells == 1
     with db.connect() as conn:
         batches = conn.execute("SELECT count(*) FROM pgmetrics.ingested_batches").fetchone()
-        conn.execute("DROP TRIGGER refuse_poison ON pgmetrics.route_metrics")
+        conn.execute("DROP TRIGGER refuse_poison ON pgmetrics.route_cells")
     # Every applied part was remembered once; bisecting 42 cells takes at most 2 * 6 parts.
     assert batches is not None
     assert 1 <= batches[0] <= 12

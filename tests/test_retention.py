@@ -1,4 +1,4 @@
-"""Retention beyond one session: the advisory lock, and pg_cron itself firing the job."""
+"""Retention beyond one session: the lock row, and pg_cron itself firing the job."""
 
 from __future__ import annotations
 
@@ -12,20 +12,55 @@ from pgmetrics.deploy import deploy
 from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database
 
-LOCK_KEY = 7031925391520374017
+# The advisory lock keys of release v0.1.0's fold and retention.
+OLD_LOCK_KEYS = (4622547330170361171, 7031925391520374017)
 
 
 def test_a_second_concurrent_run_returns_at_once(db: Database) -> None:
     with db.connect() as holder, db.connect() as other:
         with holder.transaction():
-            holder.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+            holder.execute("SELECT pgmetrics.run_retention()")  # holds the lock to its commit
             started = time.monotonic()
             row = other.execute("SELECT pgmetrics.run_retention()").fetchone()
             assert time.monotonic() - started < 5
         assert row is not None
         assert row[0] == {"skipped": "another run_retention holds the lock"}
+        status = other.execute("SELECT pgmetrics.report_status()").fetchone()
+        assert status is not None
+        assert status[0]["last_retention_run"]["result"] == row[0], "the skipped run is reported"
         row = other.execute("SELECT pgmetrics.run_retention() ? 'detail_cutoff'").fetchone()
         assert row == (True,)
+
+
+@pytest.fixture
+def any_login(db: Database) -> Iterator[str]:
+    """A login role of no pgmetrics group."""
+    with db.connect() as conn:
+        conn.execute("CREATE ROLE pgmetrics_test_squatter LOGIN")
+    try:
+        yield "pgmetrics_test_squatter"
+    finally:
+        with db.connect() as conn:
+            conn.execute("DROP ROLE pgmetrics_test_squatter")
+
+
+def test_a_login_holding_advisory_locks_stalls_neither_fold_nor_retention(
+    db: Database, any_login: str
+) -> None:
+    with psycopg.connect(db.cluster.dsn(db.name, user=any_login), autocommit=True) as squatter:
+        for key in OLD_LOCK_KEYS:
+            squatter.execute("SELECT pg_advisory_lock(%s)", (key,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            squatter.execute("SELECT 1 FROM pgmetrics.locks FOR UPDATE")
+        with db.connect() as owner:
+            owner.execute("SET lock_timeout = '5s'")
+            owner.execute("SELECT pgmetrics.record_route_metric('/squat', 'GET', true, 1)")
+            folded = owner.execute("SELECT pgmetrics.fold_events(wait => false)").fetchone()
+            assert folded is not None
+            assert folded[0]["route_events_folded"] == 1
+            ran = owner.execute("SELECT pgmetrics.run_retention()").fetchone()
+            assert ran is not None
+            assert "skipped" not in ran[0]
 
 
 def test_scheduling_without_pg_cron_explains(db: Database) -> None:

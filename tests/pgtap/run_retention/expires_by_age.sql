@@ -70,8 +70,9 @@ SELECT is(
 
 SELECT is(
     pgmetrics.run_retention('2026-06-01 12:00+00') - ARRAY['now', 'detail_cutoff', 'summary_cutoff', 'batch_cutoff'],
-    '{"route_events_folded": 0, "operation_events_folded": 0, "route_hours_expired": 0, "operation_hours_expired": 0, "route_days_expired": 0,
-      "operation_days_expired": 0, "batches_pruned": 0, "runs_pruned": 0}'::jsonb,
+    '{"route_cells_folded": 0, "route_events_folded": 0, "operation_cells_folded": 0, "operation_events_folded": 0,
+      "route_hours_expired": 0, "operation_hours_expired": 0, "route_rollups_expired": 0,
+      "operation_rollups_expired": 0, "batches_pruned": 0, "runs_pruned": 0}'::jsonb,
     'a second run at the same time removes nothing'
 );
 SELECT throws_ok($$SELECT pgmetrics.run_retention('infinity')$$, '22023', 'now must be a finite timestamp',
