@@ -52,7 +52,8 @@ Pool = psycopg_pool.ConnectionPool[Any]
 # An attempt that found its connection gets this long beyond statement_timeout for the server's
 # own cancellation to come back before the client-side deadline ends it.
 _DEADLINE_GRACE = 1.0
-_LEAST_IDLE_IN_TRANSACTION_MS = 5000
+# The client never waits between the statements of its transactions, beyond building a batch.
+_IDLE_IN_TRANSACTION_MS = 5000
 
 
 def _check_seconds(name: str, value: float, lowest: float) -> float:
@@ -217,11 +218,11 @@ class DatabaseMetricsStorage(AsyncReads):
             params.setdefault(name, value)
         milliseconds = max(1, math.ceil(statement_timeout * 1000))
         # idle_in_transaction_session_timeout ends a transaction whose client vanished between
-        # its statements, which would otherwise keep the locks a resend of its batch waits for;
-        # never below a few seconds, which the client may spend building a batch in between.
-        idle = max(milliseconds, _LEAST_IDLE_IN_TRANSACTION_MS)
+        # its statements (after ingest_batch ran, before COMMIT), which would otherwise keep the
+        # locks that a resend of its batch waits for until the server's TCP stack gives up.
         server = (
-            f"-c statement_timeout={milliseconds} -c idle_in_transaction_session_timeout={idle}"
+            f"-c statement_timeout={milliseconds} "
+            f"-c idle_in_transaction_session_timeout={_IDLE_IN_TRANSACTION_MS}"
         )
         # The DSN's own options come after ours: where both set a parameter, the DSN's wins.
         params["options"] = f"{server} {params['options']}" if params.get("options") else server

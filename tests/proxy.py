@@ -10,8 +10,8 @@ import contextlib
 import selectors
 import socket
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 
 @dataclass(eq=False)
@@ -19,6 +19,16 @@ class _Link:
     client: socket.socket
     server: socket.socket | None
     dead: bool  # discards whatever either side sends, for good
+    held: list[bytes] | None = None  # the client's bytes waiting for a trigger's action
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(eq=False)
+class _Trigger:
+    pattern: bytes
+    action: Callable[[], object]
+    hold: bool
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 class BlackholeProxy:
@@ -40,6 +50,7 @@ class BlackholeProxy:
         self._blackholed = False
         self._stopped = False
         self.forwarded_connections = 0
+        self._triggers: list[_Trigger] = []
         self._thread = threading.Thread(target=self._run, name="blackhole-proxy", daemon=True)
         self._thread.start()
 
@@ -50,6 +61,18 @@ class BlackholeProxy:
         params = conninfo_to_dict(dsn)
         params.update(host="127.0.0.1", port=str(self.port))
         return make_conninfo(**params)  # type: ignore[arg-type]
+
+    def when_sent(
+        self, pattern: bytes, action: Callable[[], object], *, hold: bool
+    ) -> threading.Event:
+        """The next time a client sends bytes holding ``pattern``: with ``hold``, those bytes
+        wait until ``action`` (run in a thread of its own) returns, then go on; without, they
+        go on and ``action`` runs at once, in the proxy's thread (so it must not wait for the
+        proxy). The event returned is set once ``action`` has returned."""
+        trigger = _Trigger(pattern, action, hold)
+        with self._lock:
+            self._triggers.append(trigger)
+        return trigger.done
 
     def blackhole(self) -> None:
         with self._lock:
@@ -130,6 +153,40 @@ class BlackholeProxy:
             return
         if dead or target is None:
             return
+        trigger = self._match(data) if side == "client" else None
+        with link.lock:
+            if link.held is not None:
+                link.held.append(data)
+                return
+            if trigger is not None and trigger.hold:
+                link.held = [data]
+                threading.Thread(target=self._release, args=(link, trigger), daemon=True).start()
+                return
+        self._send(link, target, data)
+        if trigger is not None:
+            trigger.action()
+            trigger.done.set()
+
+    def _match(self, data: bytes) -> _Trigger | None:
+        with self._lock:
+            for trigger in self._triggers:
+                if trigger.pattern in data:
+                    self._triggers.remove(trigger)
+                    return trigger
+        return None
+
+    def _release(self, link: _Link, trigger: _Trigger) -> None:
+        try:
+            trigger.action()
+        finally:
+            trigger.done.set()
+            with link.lock:
+                held, link.held = link.held or [], None
+                if link.server is not None and not link.dead:
+                    for data in held:
+                        self._send(link, link.server, data)
+
+    def _send(self, link: _Link, target: socket.socket, data: bytes) -> None:
         try:
             target.setblocking(True)
             target.sendall(data)
