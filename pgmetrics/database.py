@@ -190,7 +190,8 @@ class DatabaseMetricsStorage(AsyncReads):
 
     @property
     def pending_batches(self) -> int:
-        """Batches waiting for the database (0 or 1 normally; 2 after a failure mid-send)."""
+        """Batches waiting for the database: 0 or 1 normally; more after a failure mid-send, or
+        when what is held exceeds ``max_batch_cells``."""
         return self._flusher.pending_batches()
 
     @property

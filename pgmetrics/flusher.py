@@ -2,9 +2,10 @@
 
 Every batch interval the flusher moves what the threads aggregated into a batch with a fresh id
 and sends the pending batches in order. A batch that never reached the database (no connection
-could be had) keeps absorbing new cells, so an outage holds one batch, not one per interval. Once a
-send has begun the batch is sealed: its id and content never change again, and it is sent again
-as it is until the database acknowledges it, which ``pgmetrics.ingest_batch`` does exactly once.
+could be had) keeps absorbing new cells, so an outage holds one batch per ``max_batch_cells``
+cells, not one per interval. Once a send has begun the batch is sealed: its id and content never
+change again, and it is sent again as it is until the database acknowledges it, which
+``pgmetrics.ingest_batch`` does exactly once.
 
 A batch the database refuses for its content (a poison batch) wrote nothing, so its cells can be
 sent again in parts: it is split in two halves, each under a new id, sent like any batch, and split
