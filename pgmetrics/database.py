@@ -208,8 +208,10 @@ class DatabaseMetricsStorage(AsyncReads):
     # Delivery --------------------------------------------------------------------------------
 
     def connection_string(self, statement_timeout: float) -> str:
-        """The DSN with pgmetrics' timeouts and keepalives added where it sets none itself."""
-        assert self._conninfo is not None  # noqa: S101 - only owned pools are built from it
+        """The DSN with pgmetrics' timeouts and keepalives added where it sets none itself, and
+        ``statement_timeout`` (seconds) for the server; what the storage's own pools use."""
+        if self._conninfo is None:
+            raise ValueError("a storage built on a caller's pool has no connection string")
         params: dict[str, Any] = conninfo_to_dict(self._conninfo)
         ours: dict[str, Any] = {
             "connect_timeout": max(2, math.ceil(self.connect_timeout)),  # libpq's least is 2
