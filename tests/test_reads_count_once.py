@@ -4,10 +4,12 @@ it. The moments are forced through tests.proxy.BlackholeProxy, on a real server.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from psycopg import sql
 
 from pgmetrics import DatabaseMetricsStorage, MetricsReport, OperationMetrics, RouteMetrics
 from tests.conftest import Database
@@ -113,3 +115,35 @@ def test_a_batch_not_yet_committed_during_the_read_counts_once(
     assert done.is_set()
     assert reads == [30]
     assert _routes(storage.get_route_metrics(bucket="all")) == 30
+
+
+def test_an_application_role_of_writer_and_reader_counts_once(db: Database) -> None:
+    # The storage asks about transaction ids with catalog functions any role may call:
+    # pgmetrics.ingested_batches is not readable by pgmetrics_writer or pgmetrics_reader.
+    role = f"app_{uuid.uuid4().hex[:12]}"
+    with db.connect() as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("GRANT pgmetrics_writer, pgmetrics_reader TO {}").format(sql.Identifier(role))
+        )
+    try:
+        with blackhole_proxy("127.0.0.1", db.cluster.port) as proxy:
+            storage = DatabaseMetricsStorage(
+                proxy.dsn(db.cluster.dsn(db.name, user=role)),
+                batch_interval=3600,
+                connect_timeout=3,
+                retry_initial=0.05,
+            )
+            try:
+                _record(storage, 20)
+                proxy.when_sent(b"COMMIT", proxy.drop_open, hold=False)
+                assert storage.flush(timeout=2) is False  # committed, acknowledgement lost
+                assert _routes(storage.get_route_metrics(bucket="all")) == 20
+                assert storage.flush(timeout=10)
+            finally:
+                storage.close(5)
+    finally:
+        with db.connect() as conn:
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+    assert operation_totals(db.dsn) == {"once": (20, 0, 20.0)}
