@@ -154,17 +154,23 @@ def merge_cells(into: dict[K, Cell], cells: dict[K, Cell], *, copy: bool = False
 
 
 class KeyLimiter:
-    """Caps the distinct keys per kind and UTC hour held in memory; the rest go to the overflow
-    key. A storage that delivers its data calls ``reset()`` once nothing is pending, so the cap
-    bounds what is held, not what is ever recorded.
+    """Caps the distinct keys per kind and UTC hour held in memory, and with ``max_cells`` the
+    (key, hour) cells of every kind and hour together; the rest go to the overflow key of their
+    hour. A storage that delivers its data calls ``reset()`` once nothing is pending, so the caps
+    bound what is held, not what is ever recorded: an outage of many hours holds at most
+    ``max_cells`` cells, plus one overflow cell per HTTP method (and one for operations) and hour.
     """
 
-    def __init__(self, max_keys: int) -> None:
+    def __init__(self, max_keys: int, max_cells: int | None = None) -> None:
         if max_keys < 1:
             raise ValueError(f"max_keys must be >= 1, got {max_keys}")
+        if max_cells is not None and max_cells < 1:
+            raise ValueError(f"max_cells must be >= 1, got {max_cells}")
         self.max_keys = max_keys
+        self.max_cells = max_cells
         self._lock = threading.Lock()
         self._keys: dict[tuple[str, int], set[object]] = {}
+        self._cells = 0
         self.overflowed_events = 0
 
     def admit(self, kind: str, hour: int, key: object) -> bool:
@@ -174,8 +180,11 @@ class KeyLimiter:
                 keys = self._keys[(kind, hour)] = set()
             if key in keys:
                 return True
-            if len(keys) < self.max_keys:
+            if len(keys) < self.max_keys and (
+                self.max_cells is None or self._cells < self.max_cells
+            ):
                 keys.add(key)
+                self._cells += 1
                 return True
             self.overflowed_events += 1
             return False
@@ -183,6 +192,7 @@ class KeyLimiter:
     def reset(self) -> None:
         with self._lock:
             self._keys.clear()
+            self._cells = 0
 
 
 class _ThreadBuffer:
@@ -196,17 +206,18 @@ class _ThreadBuffer:
 
 
 class Aggregator:
-    """Per-thread cell maps of one storage, and the cap on distinct keys."""
+    """Per-thread cell maps of one storage, and the caps on distinct keys and cells."""
 
-    def __init__(self, max_keys: int) -> None:
+    def __init__(self, max_keys: int, max_cells: int | None = None) -> None:
         self.max_keys = max_keys
+        self.max_cells = max_cells
         # Called in each thread's first record, e.g. to start a flusher thread.
         self.on_register: Callable[[], None] | None = None
         self._reset()
         _AGGREGATORS.add(self)
 
     def _reset(self) -> None:
-        self.limiter = KeyLimiter(self.max_keys)
+        self.limiter = KeyLimiter(self.max_keys, self.max_cells)
         self._local = threading.local()
         self._buffers: list[_ThreadBuffer] = []
         self._buffers_lock = threading.Lock()

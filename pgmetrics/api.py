@@ -27,6 +27,15 @@ def from_env(environ: Mapping[str, str] | None = None) -> MetricsStorage:
             batch_interval=settings.batch_interval,
             max_keys=settings.max_keys,
             shutdown_timeout=settings.shutdown_timeout,
+            max_cells=settings.max_cells,
+            max_batch_cells=settings.max_batch_cells,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            statement_timeout=settings.statement_timeout,
+            tcp_user_timeout=settings.tcp_user_timeout,
+            keepalives_idle=settings.keepalives_idle,
+            keepalives_interval=settings.keepalives_interval,
+            keepalives_count=settings.keepalives_count,
         )
     return MemoryMetricsStorage(max_keys=settings.max_keys)
 

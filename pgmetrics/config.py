@@ -29,6 +29,30 @@ class Settings:
     batch_interval: float = 5.0  # seconds (the variable is in milliseconds)
     max_keys: int = 10_000
     shutdown_timeout: float = 10.0  # seconds
+    max_cells: int = 100_000
+    max_batch_cells: int = 5_000
+    # Connections, in seconds (keepalives_count a number of probes).
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    statement_timeout: float = 30.0
+    tcp_user_timeout: float = 30.0
+    keepalives_idle: float = 30.0
+    keepalives_interval: float = 10.0
+    keepalives_count: int = 3
+
+
+# name -> (field, default, integer, lowest, highest); seconds unless integer.
+_LIMITS: dict[str, tuple[str, float, bool, float, float]] = {
+    "OBSERVABILITY_METRICS_MAX_CELLS": ("max_cells", 100_000, True, 1, 2**31 - 1),
+    "OBSERVABILITY_METRICS_MAX_BATCH_CELLS": ("max_batch_cells", 5_000, True, 1, 2**31 - 1),
+    "OBSERVABILITY_METRICS_CONNECT_TIMEOUT": ("connect_timeout", 5.0, False, 1, 3600),
+    "OBSERVABILITY_METRICS_READ_TIMEOUT": ("read_timeout", 30.0, False, 0.1, 3600),
+    "OBSERVABILITY_METRICS_STATEMENT_TIMEOUT": ("statement_timeout", 30.0, False, 0.1, 86400),
+    "OBSERVABILITY_METRICS_TCP_USER_TIMEOUT": ("tcp_user_timeout", 30.0, False, 0, 86400),
+    "OBSERVABILITY_METRICS_KEEPALIVES_IDLE": ("keepalives_idle", 30.0, False, 1, 86400),
+    "OBSERVABILITY_METRICS_KEEPALIVES_INTERVAL": ("keepalives_interval", 10.0, False, 1, 86400),
+    "OBSERVABILITY_METRICS_KEEPALIVES_COUNT": ("keepalives_count", 3, True, 1, 1000),
+}
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool) -> float:
@@ -78,12 +102,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"OBSERVABILITY_METRICS_SHUTDOWN_TIMEOUT must be >= 0 and <= {_MAX_SECONDS:g} "
             f"seconds, got {shutdown:g}"
         )
+    limits: dict[str, float] = {}
+    for name, (attribute, default, integer, lowest, highest) in _LIMITS.items():
+        value = _number(env, name, default, integer=integer)
+        if not lowest <= value <= highest:
+            raise ValueError(f"{name} must be >= {lowest:g} and <= {highest:g}, got {value:g}")
+        limits[attribute] = int(value) if integer else value
     return Settings(
         storage="database" if storage == "database" else "memory",
         database_url=url,
         batch_interval=interval / 1000,
         max_keys=int(max_keys),
         shutdown_timeout=shutdown,
+        **limits,  # type: ignore[arg-type]
     )
 
 

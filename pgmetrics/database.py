@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import math
 import os
 import threading
 import time
@@ -13,6 +14,8 @@ from typing import Any
 
 import psycopg
 import psycopg_pool
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from pgmetrics import queries
@@ -21,7 +24,9 @@ from pgmetrics.aggregate import (
     OperationCells,
     RouteCells,
     check_name,
+    merge_cells,
 )
+from pgmetrics.deadline import Deadline, deadline
 from pgmetrics.errors import BatchRejectedError, from_psycopg
 from pgmetrics.flusher import Batch, Flusher, Outcome
 from pgmetrics.storage import AsyncReads
@@ -42,15 +47,45 @@ logger = logging.getLogger("pgmetrics")
 
 Pool = psycopg_pool.ConnectionPool[Any]
 
+# An attempt that found its connection gets this long beyond statement_timeout for the server's
+# own cancellation to come back before the client-side deadline ends it.
+_DEADLINE_GRACE = 1.0
+# The client never waits between the statements of its transactions, beyond building a batch.
+_IDLE_IN_TRANSACTION_MS = 5000
+
+
+def _check_seconds(name: str, value: float, lowest: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= lowest:
+        raise ValueError(f"{name} must be a number >= {lowest:g} (seconds), got {value!r}")
+    if not math.isfinite(value) or value > threading.TIMEOUT_MAX:
+        raise ValueError(f"{name} must be at most {threading.TIMEOUT_MAX:g} seconds, got {value!r}")
+    return float(value)
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    """No answer came from the server (as opposed to an error it sent): the connection is gone."""
+    if isinstance(exc, psycopg_pool.PoolTimeout | OSError):
+        return True
+    return isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None
+
 
 class DatabaseMetricsStorage(AsyncReads):
     """Records into per-thread in-memory cells; a daemon thread sends them every ``batch_interval``
     seconds as one ``pgmetrics.ingest_batch`` call and retries failed batches under their id.
 
-    ``database`` is a DSN (the storage then owns a small pool, opened at the first use, never in
-    the constructor) or a caller's open ``psycopg_pool.ConnectionPool``, which is never closed here.
+    ``database`` is a DSN (the storage then owns two small pools, one for delivery and one for
+    reads, opened at the first use, never in the constructor) or a caller's open
+    ``psycopg_pool.ConnectionPool``, used for both and never closed here.
     Reads call the summary functions and add what this process has not delivered yet; when the
     database cannot answer they answer from that memory alone, with ``source="memory"``.
+
+    Nothing waits on the database without a bound. ``connect_timeout`` bounds a connection (and
+    the wait for one from a pool); ``statement_timeout`` a delivery, ``read_timeout`` a read,
+    both enforced by the server and, for a path that stopped answering, by the client, which
+    shuts the connection down. TCP keepalives (``keepalives_*``) and ``tcp_user_timeout``
+    (libpq's parameters, in seconds here) let the kernel notice a peer that vanished. A
+    parameter the DSN sets itself is left as it is. Memory holds at most ``max_cells``
+    (key, hour) cells across all hours, and a batch carries at most ``max_batch_cells``.
     """
 
     def __init__(
@@ -61,37 +96,61 @@ class DatabaseMetricsStorage(AsyncReads):
         max_keys: int = 10_000,
         shutdown_timeout: float = 10.0,
         connect_timeout: float = 5.0,
-        read_timeout: float = 5.0,
+        read_timeout: float = 30.0,
         retry_initial: float = 0.5,
         retry_max: float = 30.0,
+        statement_timeout: float = 30.0,
+        tcp_user_timeout: float = 30.0,
+        keepalives_idle: float = 30.0,
+        keepalives_interval: float = 10.0,
+        keepalives_count: int = 3,
+        max_cells: int = 100_000,
+        max_batch_cells: int = 5_000,
         fold_interval: float = 60.0,
     ) -> None:
         if batch_interval <= 0:
             raise ValueError(f"batch_interval must be > 0 seconds, got {batch_interval}")
         if shutdown_timeout < 0:
             raise ValueError(f"shutdown_timeout must be >= 0 seconds, got {shutdown_timeout}")
+        self.connect_timeout = _check_seconds("connect_timeout", connect_timeout, 0.001)
+        self.read_timeout = _check_seconds("read_timeout", read_timeout, 0.001)
+        self.statement_timeout = _check_seconds("statement_timeout", statement_timeout, 0.001)
+        self._keepalives = {
+            "keepalives": 1,
+            "keepalives_idle": math.ceil(_check_seconds("keepalives_idle", keepalives_idle, 1)),
+            "keepalives_interval": math.ceil(
+                _check_seconds("keepalives_interval", keepalives_interval, 1)
+            ),
+            "keepalives_count": int(_check_seconds("keepalives_count", keepalives_count, 1)),
+            "tcp_user_timeout": math.ceil(
+                _check_seconds("tcp_user_timeout", tcp_user_timeout, 0) * 1000
+            ),
+        }
         if isinstance(database, str):
             self._conninfo: str | None = database
             self._pool: Pool | None = None
         else:
             self._conninfo = None
             self._pool = database
+        # Reads have their own pool, so that a slow summary never delays delivery.
+        self._read_pool: Pool | None = None
         self._owns_pool = self._conninfo is not None
         self._pool_lock = threading.Lock()
+        self._in_flight: Deadline | None = None
         self.shutdown_timeout = shutdown_timeout
-        self.read_timeout = read_timeout
         if fold_interval < 0:
             raise ValueError(f"fold_interval must be >= 0 seconds, got {fold_interval}")
         self.fold_interval = fold_interval
         self._last_fold = time.monotonic()
-        self._aggregator = Aggregator(max_keys)
+        self._aggregator = Aggregator(max_keys, max_cells)
         self._flusher = Flusher(
             self._aggregator,
             self._send,
             interval=batch_interval,
-            connect_timeout=connect_timeout,
+            send_timeout=self.connect_timeout + self.statement_timeout + _DEADLINE_GRACE,
             retry_initial=retry_initial,
             retry_max=retry_max,
+            max_batch_cells=max_batch_cells,
         )
         self._aggregator.on_register = self._flusher.ensure_started
         self._closed = False
@@ -128,8 +187,14 @@ class DatabaseMetricsStorage(AsyncReads):
         return self._aggregator.limiter.overflowed_events
 
     @property
+    def held_cells(self) -> int:
+        """Cells waiting in pending batches for the database."""
+        return self._flusher.held_cells()
+
+    @property
     def pending_batches(self) -> int:
-        """Batches waiting for the database (0 or 1 normally; 2 after a failure mid-send)."""
+        """Batches waiting for the database: 0 or 1 normally; more after a failure mid-send, or
+        when what is held exceeds ``max_batch_cells``."""
         return self._flusher.pending_batches()
 
     @property
@@ -145,25 +210,67 @@ class DatabaseMetricsStorage(AsyncReads):
 
     # Delivery --------------------------------------------------------------------------------
 
-    def _get_pool(self) -> Pool:
-        pool = self._pool
+    def connection_string(self, statement_timeout: float) -> str:
+        """The DSN with pgmetrics' timeouts and keepalives added where it sets none itself, and
+        ``statement_timeout`` (seconds) for the server; what the storage's own pools use."""
+        if self._conninfo is None:
+            raise ValueError("a storage built on a caller's pool has no connection string")
+        params: dict[str, Any] = conninfo_to_dict(self._conninfo)
+        ours: dict[str, Any] = {
+            "connect_timeout": max(2, math.ceil(self.connect_timeout)),  # libpq's least is 2
+            **self._keepalives,
+        }
+        for name, value in ours.items():
+            params.setdefault(name, value)
+        milliseconds = max(1, math.ceil(statement_timeout * 1000))
+        # idle_in_transaction_session_timeout ends a transaction whose client vanished between
+        # its statements (after ingest_batch ran, before COMMIT), which would otherwise keep the
+        # locks that a resend of its batch waits for until the server's TCP stack gives up.
+        server = (
+            f"-c statement_timeout={milliseconds} "
+            f"-c idle_in_transaction_session_timeout={_IDLE_IN_TRANSACTION_MS}"
+        )
+        # The DSN's own options come after ours: where both set a parameter, the DSN's wins.
+        params["options"] = f"{server} {params['options']}" if params.get("options") else server
+        return make_conninfo(**params)
+
+    def _get_pool(self, *, read: bool = False) -> Pool:
+        pool = self._read_pool if read and self._owns_pool else self._pool
         if pool is not None:
             return pool
         with self._pool_lock:
+            if read and self._owns_pool:
+                if self._read_pool is None:
+                    self._read_pool = self._new_pool("pgmetrics-read", self.read_timeout)
+                return self._read_pool
             if self._pool is None:
-                assert self._conninfo is not None  # noqa: S101 - a storage has a DSN or a pool
-                self._pool = psycopg_pool.ConnectionPool(
-                    self._conninfo,
-                    min_size=1,
-                    max_size=2,
-                    open=False,
-                    name="pgmetrics",
-                    # No check on checkout: a broken connection fails the send, the pool replaces
-                    # it, and the batch is sent again under its id after a short backoff.
-                    kwargs={"autocommit": True},
-                )
-                self._pool.open(wait=False)
+                self._pool = self._new_pool("pgmetrics", self.statement_timeout)
             return self._pool
+
+    def _new_pool(self, name: str, statement_timeout: float) -> Pool:
+        pool: Pool = psycopg_pool.ConnectionPool(
+            self.connection_string(statement_timeout),
+            min_size=1,
+            max_size=2,
+            open=False,
+            name=name,
+            timeout=self.connect_timeout,
+            # No check on checkout: a broken connection fails the send, the pool replaces
+            # it, and the batch is sent again under its id after a short backoff.
+            kwargs={"autocommit": True},
+        )
+        pool.open(wait=False)
+        return pool
+
+    def _drop_owned_read_pool(self) -> None:
+        """After a read lost its connection, as ``_drop_owned_pool`` after a failed send: the
+        other connections of the pool may have died with it."""
+        if not self._owns_pool:
+            return
+        with self._pool_lock:
+            pool, self._read_pool = self._read_pool, None
+        if pool is not None:
+            pool.close(timeout=0)
 
     def _drop_owned_pool(self) -> None:
         """After a failed send, an owned pool is replaced by a new one at the next attempt.
@@ -180,11 +287,18 @@ class DatabaseMetricsStorage(AsyncReads):
         if pool is not None:
             pool.close(timeout=0)
 
-    def _send(self, batch: Batch, connect_timeout: float) -> Outcome:
+    def _send(self, batch: Batch, timeout: float) -> Outcome:
+        """One attempt at delivering ``batch``, over in ``timeout`` seconds whatever happens."""
         reached = False
+        refused: psycopg.Error | None = None  # the server's error inside the transaction
+        end = time.monotonic() + timeout
         try:
             pool = self._get_pool()
-            with pool.connection(timeout=connect_timeout) as conn, conn.transaction():
+            with (
+                pool.connection(timeout=min(self.connect_timeout, timeout)) as conn,
+                deadline(conn, end) as self._in_flight,
+                conn.transaction(),
+            ):
                 conn.adapters.register_dumper(CellArray, CellArrayDumper)
                 oids = conn.execute(queries.CELL_TYPES).fetchone()
                 assert oids is not None  # noqa: S101 - one row, always
@@ -193,9 +307,16 @@ class DatabaseMetricsStorage(AsyncReads):
                     "routes": route_cell_array(batch.routes, oids[0]),
                     "operations": operation_cell_array(batch.operations, oids[1]),
                 }
+                xid = conn.execute(queries.CURRENT_XACT_ID).fetchone()
+                batch.xids.append(str(xid[0]) if xid else "")
                 # From here on the database may commit the batch: its content is frozen.
                 batch.sealed = reached = True
-                row = conn.execute(queries.INGEST_BATCH, params).fetchone()
+                try:
+                    row = conn.execute(queries.INGEST_BATCH, params).fetchone()
+                except psycopg.Error as exc:
+                    if conn.info.transaction_status is TransactionStatus.INERROR:
+                        refused = exc  # the transaction can only roll back: nothing committed
+                    raise
         except Exception as exc:
             error = from_psycopg(exc)
             if isinstance(error, BatchRejectedError) and reached:
@@ -212,31 +333,58 @@ class DatabaseMetricsStorage(AsyncReads):
             logger.warning(
                 "pgmetrics: batch %s not delivered, will retry: %s", batch.batch_id, error
             )
+            if refused is not None:
+                if isinstance(refused, psycopg.errors.QueryCanceled):
+                    return Outcome.CANCELLED
+                return Outcome.ROLLED_BACK
             self._drop_owned_pool()
             return Outcome.UNKNOWN if reached else Outcome.NOT_SENT
+        finally:
+            self._in_flight = None
         if row is not None and row[0] is False:
             logger.info("pgmetrics: batch %s had been applied already", batch.batch_id)
-        self._fold_now_and_then(connect_timeout)
+        self._fold_now_and_then(end)
         return Outcome.DELIVERED
 
-    def _fold_now_and_then(self, connect_timeout: float) -> None:
+    def _fold_now_and_then(self, end: float) -> None:
         """Every ``fold_interval`` seconds, moves the staged cells into the tiers (fold_events),
-        so that reads stay cheap without pg_cron. A fold already running elsewhere is skipped;
-        a failure only delays the next one: the cells stay staged and counted."""
-        if not self.fold_interval or time.monotonic() - self._last_fold < self.fold_interval:
+        so that reads stay cheap without pg_cron, within what is left of the attempt's time. A
+        fold already running elsewhere is skipped; a failure or a cut only delays the next one:
+        the cells stay staged and counted."""
+        now = time.monotonic()
+        if self._closed or not self.fold_interval or now - self._last_fold < self.fold_interval:
             return
-        self._last_fold = time.monotonic()
+        if end - now < 1.0:
+            return
+        self._last_fold = now
         try:
-            with self._get_pool().connection(timeout=connect_timeout) as conn:
+            with (
+                self._get_pool().connection(timeout=min(self.connect_timeout, end - now)) as conn,
+                deadline(conn, end) as self._in_flight,
+            ):
                 conn.execute(queries.FOLD_EVENTS)
         except Exception as exc:  # the delivery itself succeeded: a failed fold only waits
             logger.info(
                 "pgmetrics: fold_events failed, the cells stay staged: %s", from_psycopg(exc)
             )
+        finally:
+            self._in_flight = None
+
+    def _cut_in_flight(self, timeout: float) -> None:
+        """A delivery under way on a connection that stopped answering would hold the send lock
+        until its own deadline: it ends by half of ``timeout``, leaving the other half to send
+        again over a new connection."""
+        watch = self._in_flight
+        if watch is not None:
+            watch.bring_forward(time.monotonic() + max(0.0, timeout) / 2)
 
     def flush(self, timeout: float | None = None) -> bool:
         """Sends everything recorded so far now. With ``timeout`` (seconds) retries until
-        delivered or the time is up; without, makes one attempt. True when all is delivered."""
+        delivered or the time is up, and returns by then; without, makes one attempt at each
+        pending batch, each bounded by the connection and statement timeouts. True when all is
+        delivered."""
+        if timeout is not None:
+            self._cut_in_flight(timeout)
         return self._flusher.flush(timeout)
 
     def close(self, timeout: float | None = None) -> None:
@@ -245,40 +393,75 @@ class DatabaseMetricsStorage(AsyncReads):
         if timeout is None:
             timeout = self.shutdown_timeout
         self._closed = True
+        self._cut_in_flight(timeout)
         self._flusher.close(timeout)
         # A record after this puts the storage back with those interpreter exit delivers.
         _STORAGES.discard(self)
         if self._owns_pool:
             with self._pool_lock:
-                pool, self._pool = self._pool, None
-            if pool is not None:
-                pool.close(timeout=1.0)
+                pools = [self._pool, self._read_pool]
+                self._pool = self._read_pool = None
+            for pool in pools:
+                if pool is not None:
+                    # Connections are closed without waiting: a dead path answers no goodbye.
+                    pool.close(timeout=0)
 
     def _after_fork_in_child(self) -> None:
         self._flusher.after_fork_in_child()
         if self._owns_pool:
             # The parent's connections and pool threads are the parent's: never touch them.
-            if self._pool is not None:
-                _INHERITED_POOLS.append(self._pool)
-            self._pool = None
+            for pool in (self._pool, self._read_pool):
+                if pool is not None:
+                    _INHERITED_POOLS.append(pool)
+            self._pool = self._read_pool = None
         self._pool_lock = threading.Lock()
+        self._in_flight = None
 
     # Reading ---------------------------------------------------------------------------------
 
-    def _unflushed(self) -> tuple[RouteCells, OperationCells]:
+    def _read(
+        self, query: Any, params: dict[str, object]
+    ) -> tuple[list[dict[str, Any]] | None, Exception | None, RouteCells, OperationCells]:
+        """The summary rows of ``query`` and the cells the database did not count in them,
+        each event once; when the database cannot answer within ``read_timeout``: None, the
+        error, and every cell not delivered.
+
+        A batch may commit while the read runs, or may have committed without this process
+        hearing of it (its acknowledgement lost). So the memory side is taken after the
+        summary's snapshot, and each undelivered batch is left out when one of its attempts
+        committed in that snapshot, as the database says in the same transaction.
+        """
         routes: RouteCells = {}
         operations: OperationCells = {}
-        self._flusher.pending_cells(routes, operations)
-        return routes, operations
-
-    def _query(self, query: Any, params: dict[str, object]) -> list[dict[str, Any]]:
-        pool = self._get_pool()
-        with (
-            pool.connection(timeout=self.read_timeout) as conn,
-            conn.cursor(row_factory=dict_row) as cursor,
-        ):
-            rows: list[dict[str, Any]] = cursor.execute(query, params).fetchall()
-        return rows
+        end = time.monotonic() + self.read_timeout
+        try:
+            with self._flusher.reading() as undelivered:
+                pool = self._get_pool(read=True)
+                with (
+                    # A connection that cannot be had within connect_timeout will not come.
+                    pool.connection(timeout=min(self.connect_timeout, self.read_timeout)) as conn,
+                    deadline(conn, end),
+                    conn.transaction(),
+                ):
+                    conn.execute(queries.READ_SNAPSHOT)
+                    with conn.cursor(row_factory=dict_row) as cursor:
+                        rows: list[dict[str, Any]] = cursor.execute(query, params).fetchall()
+                    parts = undelivered()
+                    xids = [xid for batch_xids, _, _ in parts for xid in batch_xids if xid]
+                    committed: set[str] = set()
+                    if xids:
+                        found = conn.execute(queries.COMMITTED_XIDS, {"xids": xids}).fetchall()
+                        committed = {str(row[0]) for row in found}
+        except (psycopg.Error, psycopg_pool.PoolTimeout, OSError) as exc:
+            if _is_connection_failure(exc):
+                self._drop_owned_read_pool()
+            self._flusher.pending_cells(routes, operations)
+            return None, exc, routes, operations
+        for batch_xids, batch_routes, batch_operations in parts:
+            if committed.isdisjoint(batch_xids):
+                merge_cells(routes, batch_routes)
+                merge_cells(operations, batch_operations)
+        return rows, None, routes, operations
 
     def get_route_metrics(
         self,
@@ -291,26 +474,23 @@ class DatabaseMetricsStorage(AsyncReads):
         method, time_range, bucket, zone = read_filters(method, time_range, bucket, tz)
         if route is not None:
             check_name("route", route)
-        unflushed = route_rows(self._unflushed()[0], route, method, time_range, bucket, zone)
-        try:
-            stored = [
-                _route_row(row, zone)
-                for row in self._query(
-                    queries.ROUTE_METRICS_SUMMARY,
-                    {
-                        "start": time_range.start if time_range else EARLIEST,
-                        "end": time_range.end if time_range else LATEST,
-                        "bucket": bucket,
-                        "route": route,
-                        "method": method,
-                        "tz": tz,
-                    },
-                )
-            ]
-        except (psycopg.Error, psycopg_pool.PoolTimeout, OSError) as exc:
-            error = from_psycopg(exc)
+        rows, exc, cells, _ = self._read(
+            queries.ROUTE_METRICS_SUMMARY,
+            {
+                "start": time_range.start if time_range else EARLIEST,
+                "end": time_range.end if time_range else LATEST,
+                "bucket": bucket,
+                "route": route,
+                "method": method,
+                "tz": tz,
+            },
+        )
+        unflushed = route_rows(cells, route, method, time_range, bucket, zone)
+        if rows is None:
+            error = from_psycopg(exc) if exc is not None else None
             logger.warning("pgmetrics: route metrics read from memory: %s", error)
             return MetricsReport(tuple(unflushed), "memory", str(error))
+        stored = [_route_row(row, zone) for row in rows]
         return MetricsReport(tuple(add_route_rows(stored, unflushed)), "database")
 
     def get_operation_metrics(
@@ -323,25 +503,22 @@ class DatabaseMetricsStorage(AsyncReads):
         _, time_range, bucket, zone = read_filters(None, time_range, bucket, tz)
         if operation is not None:
             check_name("operation", operation)
-        unflushed = operation_rows(self._unflushed()[1], operation, time_range, bucket, zone)
-        try:
-            stored = [
-                _operation_row(row, zone)
-                for row in self._query(
-                    queries.OPERATION_METRICS_SUMMARY,
-                    {
-                        "start": time_range.start if time_range else EARLIEST,
-                        "end": time_range.end if time_range else LATEST,
-                        "bucket": bucket,
-                        "operation": operation,
-                        "tz": tz,
-                    },
-                )
-            ]
-        except (psycopg.Error, psycopg_pool.PoolTimeout, OSError) as exc:
-            error = from_psycopg(exc)
+        rows, exc, _, cells = self._read(
+            queries.OPERATION_METRICS_SUMMARY,
+            {
+                "start": time_range.start if time_range else EARLIEST,
+                "end": time_range.end if time_range else LATEST,
+                "bucket": bucket,
+                "operation": operation,
+                "tz": tz,
+            },
+        )
+        unflushed = operation_rows(cells, operation, time_range, bucket, zone)
+        if rows is None:
+            error = from_psycopg(exc) if exc is not None else None
             logger.warning("pgmetrics: operation metrics read from memory: %s", error)
             return MetricsReport(tuple(unflushed), "memory", str(error))
+        stored = [_operation_row(row, zone) for row in rows]
         return MetricsReport(tuple(add_operation_rows(stored, unflushed)), "database")
 
 

@@ -2,28 +2,43 @@
 
 Every batch interval the flusher moves what the threads aggregated into a batch with a fresh id
 and sends the pending batches in order. A batch that never reached the database (no connection
-could be had) keeps absorbing new cells, so an outage holds one batch, not one per interval. Once a
-send has begun the batch is sealed: its id and content never change again, and it is sent again
-as it is until the database acknowledges it, which ``pgmetrics.ingest_batch`` does exactly once.
+could be had) keeps absorbing new cells, so an outage holds one batch per ``max_batch_cells``
+cells, not one per interval. Once a send has begun the batch is sealed: its id and content never
+change again, and it is sent again as it is until the database acknowledges it, which
+``pgmetrics.ingest_batch`` does exactly once.
 
 A batch the database refuses for its content (a poison batch) wrote nothing, so its cells can be
 sent again in parts: it is split in two halves, each under a new id, sent like any batch, and split
 again while refused, until the cells at fault are alone. Those are dropped, counted and logged; the
 rest is delivered exactly once.
+
+A batch holds at most ``max_batch_cells`` cells: a backlog goes out as several batches, each under
+its own id. An attempt the database refused inside its transaction (which rolled back) committed
+nothing; when no earlier attempt of the batch is in doubt, the batch may then change: cancelled
+by ``statement_timeout`` it is split in two halves under new ids, so that a batch too large for
+the timeout is not sent again as it is forever.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from pgmetrics.aggregate import Aggregator, OperationCells, RouteCells, merge_cells
+from pgmetrics.aggregate import (
+    Aggregator,
+    Cell,
+    OperationCells,
+    RouteCells,
+    merge_cell,
+    merge_cells,
+)
 
 logger = logging.getLogger("pgmetrics")
 
@@ -35,6 +50,8 @@ class Outcome(enum.Enum):
     NOT_SENT = "not sent"  # never reached the database: the batch may still grow
     UNKNOWN = "unknown"  # may or may not be committed: send the sealed batch again
     REJECTED = "rejected"  # the database refused it as invalid; sending it again cannot help
+    ROLLED_BACK = "rolled back"  # an error inside the transaction: this attempt committed nothing
+    CANCELLED = "cancelled"  # as ROLLED_BACK, by a statement timeout: smaller parts may pass
 
 
 @dataclass(eq=False)
@@ -43,6 +60,14 @@ class Batch:
     operations: OperationCells
     batch_id: uuid.UUID = field(default_factory=uuid.uuid4)
     sealed: bool = False
+    # The transaction ids of the attempts that sent it, so that a read can ask the database,
+    # in its own snapshot, whether one of them committed (then the batch is counted there).
+    xids: list[str] = field(default_factory=list)
+    # An attempt may have committed (its answer was lost): the content must never change.
+    doubtful: bool = False
+
+    def __len__(self) -> int:
+        return len(self.routes) + len(self.operations)
 
 
 Sender = Callable[[Batch, float], Outcome]
@@ -69,14 +94,18 @@ class Flusher:
         sender: Sender,
         *,
         interval: float,
-        connect_timeout: float,
+        send_timeout: float,
         retry_initial: float,
         retry_max: float,
+        max_batch_cells: int = 5_000,
     ) -> None:
+        if max_batch_cells < 1:
+            raise ValueError(f"max_batch_cells must be >= 1, got {max_batch_cells}")
         self._aggregator = aggregator
         self._sender = sender
         self.interval = interval
-        self.connect_timeout = connect_timeout
+        self.send_timeout = send_timeout  # the longest an attempt may take, connecting included
+        self.max_batch_cells = max_batch_cells
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.closed = False
@@ -89,6 +118,9 @@ class Flusher:
         self._pending_lock = threading.Lock()  # the pending list, for readers
         self._start_lock = threading.Lock()
         self._pending: list[Batch] = []
+        # Batches delivered while a read was under way, which that read must still weigh.
+        self._delivered: list[Batch] = []
+        self._readers = 0
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -125,6 +157,43 @@ class Flusher:
         with self._pending_lock:
             return len(self._pending)
 
+    def held_cells(self) -> int:
+        """Cells in pending batches (not counting the threads' buffers)."""
+        with self._pending_lock:
+            return sum(len(batch) for batch in self._pending)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Callable[[], list[tuple[list[str], RouteCells, OperationCells]]]]:
+        """For a read that weighs the database's snapshot against memory. Within the block,
+        the function returned gives copies of every batch not delivered when the block began
+        (with the transaction ids of its attempts) and, as a last part without ids, the
+        threads' cells. Called after the database took its snapshot, it misses nothing that
+        snapshot lacks: a batch leaves memory only after its commit."""
+        with self._pending_lock:
+            self._readers += 1
+
+        def parts() -> list[tuple[list[str], RouteCells, OperationCells]]:
+            found: list[tuple[list[str], RouteCells, OperationCells]] = []
+            with self._pending_lock:
+                for batch in [*self._delivered, *self._pending]:
+                    routes: RouteCells = {}
+                    operations: OperationCells = {}
+                    merge_cells(routes, batch.routes, copy=True)
+                    merge_cells(operations, batch.operations, copy=True)
+                    found.append((list(batch.xids), routes, operations))
+                routes, operations = {}, {}
+                self._aggregator.peek(routes, operations)
+                found.append(([], routes, operations))
+            return found
+
+        try:
+            yield parts
+        finally:
+            with self._pending_lock:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._delivered.clear()
+
     def _collect(self) -> None:
         routes: RouteCells = {}
         operations: OperationCells = {}
@@ -132,16 +201,30 @@ class Flusher:
             self._aggregator.take(routes, operations)
             if not routes and not operations:
                 return
-            last = self._pending[-1] if self._pending else None
-            if last is not None and not last.sealed:
-                merge_cells(last.routes, routes)
-                merge_cells(last.operations, operations)
-            else:
-                self._pending.append(Batch(routes, operations))
+            # A key already in an open batch joins its cell there, so that an outage holds one
+            # cell per key and hour whatever the number of batches; a new key fills the last
+            # open batch up to max_batch_cells, then starts a new batch.
+            open_batches = [batch for batch in self._pending if not batch.sealed]
+            for cells, kind in ((routes, "routes"), (operations, "operations")):
+                for key, cell in cells.items():
+                    self._place(open_batches, kind, key, cell)
 
-    def _send_pending(self, connect_timeout: float) -> bool:
-        """Sends the pending batches in order; True when none is left."""
-        connect_timeout = max(connect_timeout, _MIN_CONNECT_TIMEOUT)
+    def _place(self, open_batches: list[Batch], kind: str, key: object, cell: Cell) -> None:
+        for batch in open_batches:
+            target = getattr(batch, kind).get(key)
+            if target is not None:
+                merge_cell(target, cell)
+                return
+        if not open_batches or len(open_batches[-1]) >= self.max_batch_cells:
+            batch = Batch({}, {})
+            self._pending.append(batch)
+            open_batches.append(batch)
+        getattr(open_batches[-1], kind)[key] = cell
+
+    def _send_pending(self, deadline: float | None) -> bool:
+        """Sends the pending batches in order until ``deadline`` (``time.monotonic()``; None:
+        ``send_timeout`` for each); True when none is left. The first attempt is always made."""
+        attempted = False
         while True:
             with self._pending_lock:
                 if not self._pending:
@@ -149,7 +232,14 @@ class Flusher:
                     self._aggregator.limiter.reset()
                     return True
                 batch = self._pending[0]
-            outcome = self._sender(batch, connect_timeout)
+            timeout = self.send_timeout
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if attempted and remaining <= 0:
+                    return False
+                timeout = min(timeout, remaining)
+            attempted = True
+            outcome = self._sender(batch, max(timeout, _MIN_CONNECT_TIMEOUT))
             if outcome is Outcome.REJECTED:
                 self.rejected_batches += 1
                 self._isolate(batch)
@@ -157,8 +247,31 @@ class Flusher:
             if outcome is Outcome.DELIVERED:
                 with self._pending_lock:
                     self._pending.remove(batch)
+                    if self._readers:
+                        self._delivered.append(batch)
+                continue
+            if outcome is Outcome.UNKNOWN:
+                batch.doubtful = True
+            elif not batch.doubtful and outcome is Outcome.CANCELLED and self._halve(batch):
                 continue
             return False
+
+    def _halve(self, batch: Batch) -> bool:
+        """Replaces a batch that no attempt committed by its two halves under new ids."""
+        parts = split_batch(batch)
+        if not parts:
+            return False
+        with self._pending_lock:
+            index = self._pending.index(batch)
+            self._pending[index : index + 1] = parts
+        logger.warning(
+            "pgmetrics: batch %s (%d cells) timed out; split into %s and %s",
+            batch.batch_id,
+            len(batch),
+            parts[0].batch_id,
+            parts[1].batch_id,
+        )
+        return True
 
     def _isolate(self, batch: Batch) -> None:
         """Replaces a refused batch, which wrote nothing, by its two halves under new ids; a
@@ -195,7 +308,7 @@ class Flusher:
             try:
                 with self._send_lock:
                     self._collect()
-                    delivered = self._send_pending(self.connect_timeout)
+                    delivered = self._send_pending(None)
             except Exception:
                 logger.exception("pgmetrics: the flusher failed; it will try again")
                 delivered = False
@@ -211,10 +324,7 @@ class Flusher:
             attempt = 0
             while True:
                 self._collect()
-                connect_timeout = self.connect_timeout
-                if deadline is not None:
-                    connect_timeout = min(connect_timeout, deadline - time.monotonic())
-                if self._send_pending(connect_timeout):
+                if self._send_pending(deadline):
                     return True
                 if deadline is None:
                     return False
@@ -237,7 +347,6 @@ class Flusher:
             thread.join(max(0.0, deadline - time.monotonic()))
         delivered = self.flush(max(0.0, deadline - time.monotonic()))
         if not delivered:
-            with self._pending_lock:
-                held = sum(len(b.routes) + len(b.operations) for b in self._pending)
+            held = self.held_cells()
             logger.error("pgmetrics: closing with %d undelivered cells after %.1f s", held, timeout)
         return delivered

@@ -22,6 +22,26 @@ SELECT 'pgmetrics.route_cell'::regtype::oid AS routes,
 
 FOLD_EVENTS: LiteralString = "SELECT pgmetrics.fold_events(wait => false) AS result"
 
+# The transaction an ingest_batch attempt runs in, asked first: a read can then tell whether the
+# attempt committed before its own snapshot (COMMITTED_XIDS). Catalog functions, callable by any
+# role, where pgmetrics.ingested_batches is for the schema owner only.
+CURRENT_XACT_ID: LiteralString = "SELECT pg_catalog.pg_current_xact_id()::text AS xid"
+
+# The first statement of a read's transaction: the summary and COMMITTED_XIDS see one snapshot.
+READ_SNAPSHOT: LiteralString = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
+
+# Of the given transaction ids, those committed in this transaction's snapshot. An id the snapshot
+# does not see as finished is never passed to pg_xact_status (which raises for one in the future).
+COMMITTED_XIDS: LiteralString = """
+SELECT t.x AS xid
+FROM unnest(%(xids)s::text[]) AS t (x)
+WHERE CASE
+    WHEN pg_catalog.pg_visible_in_snapshot(t.x::xid8, pg_catalog.pg_current_snapshot())
+        THEN pg_catalog.pg_xact_status(t.x::xid8) IS NOT DISTINCT FROM 'committed'
+    ELSE false
+END
+"""
+
 ROUTE_METRICS_SUMMARY: LiteralString = """
 SELECT * FROM pgmetrics.route_metrics_summary(
     start => %(start)s, "end" => %(end)s, bucket => %(bucket)s,

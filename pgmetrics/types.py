@@ -3,9 +3,10 @@ pgmetrics.route_metrics_summary and pgmetrics.operation_metrics_summary one to o
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Literal, TypeVar
+from typing import Literal, TypeVar, overload
 
 Bucket = Literal["hour", "day", "week", "all"]
 BUCKETS: tuple[Bucket, ...] = ("hour", "day", "week", "all")
@@ -21,8 +22,15 @@ class TimeRange:
     end: datetime
 
     def __post_init__(self) -> None:
-        if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise ValueError("time_range: start and end must be timezone-aware datetimes")
+        for name, value in (("start", self.start), ("end", self.end)):
+            # A date (datetime's base class) has no time of day and no zone: refused, as a str is.
+            if not isinstance(value, datetime):
+                raise ValueError(
+                    f"time_range: {name} must be a timezone-aware datetime, "
+                    f"got {type(value).__name__}"
+                )
+            if value.utcoffset() is None:
+                raise ValueError(f"time_range: {name} must be a timezone-aware datetime")
         if self.start > self.end:
             raise ValueError("time_range: start must not be after end")
 
@@ -72,11 +80,30 @@ RowT = TypeVar("RowT", RouteMetrics, OperationMetrics)
 
 
 @dataclass(frozen=True, slots=True)
-class MetricsReport(Generic[RowT]):
+class MetricsReport(Sequence[RowT]):
     """Rows of a read, and where they came from: ``database`` (with what this process has
     not flushed yet added in) or ``memory`` (the database was unreachable or not configured;
-    ``error`` then says why)."""
+    ``error`` then says why).
+
+    The report is the sequence of its rows, as the original interface returned an array:
+    ``for row in report``, ``len(report)``, ``report[0]``; ``rows`` is the same as a tuple.
+    """
 
     rows: tuple[RowT, ...]
     source: Source
     error: str | None = None
+
+    def __iter__(self) -> Iterator[RowT]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> RowT: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[RowT, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> RowT | tuple[RowT, ...]:
+        return self.rows[index]

@@ -175,7 +175,7 @@ class FlakyDatabase:
 
 def _flusher(aggregator: Aggregator, database: FlakyDatabase) -> Flusher:
     return Flusher(
-        aggregator, database.send, interval=3600, connect_timeout=1, retry_initial=0.01,
+        aggregator, database.send, interval=3600, send_timeout=1, retry_initial=0.01,
         retry_max=0.05,
     )  # fmt: skip
 

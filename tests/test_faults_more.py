@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from psycopg import sql
 
 from pgmetrics import DatabaseMetricsStorage
 from tests.conftest import Database
@@ -39,13 +38,14 @@ INSERT INTO public.slow VALUES (true);
 def test_statement_timeouts_during_flushes_lose_and_double_nothing(db: Database) -> None:
     with db.connect() as conn:
         conn.execute(SLOW_WHILE_FLAGGED)
-        conn.execute(
-            sql.SQL("ALTER DATABASE {} SET statement_timeout = '300ms'").format(
-                sql.Identifier(db.name)
-            )
-        )
+    # The storage sets statement_timeout on its connections (over the database's setting).
     storage = DatabaseMetricsStorage(
-        db.dsn, batch_interval=3600, retry_initial=0.05, retry_max=0.2, connect_timeout=5
+        db.dsn,
+        batch_interval=3600,
+        retry_initial=0.05,
+        retry_max=0.2,
+        connect_timeout=5,
+        statement_timeout=0.3,
     )
     try:
         for i in range(200):

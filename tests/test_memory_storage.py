@@ -319,3 +319,43 @@ def test_from_env_database_builds_without_connecting() -> None:
 def test_from_env_errors_name_the_variable(environ: dict[str, str], variable: str) -> None:
     with pytest.raises(ValueError, match=variable):
         pgmetrics.from_env(environ)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "named"),
+    [
+        ("2026-03-02T10:00:00+00:00", T0, "start"),
+        (T0, "2026-03-03", "end"),
+        (T0.date(), T0, "start"),
+        (T0, (T0 + timedelta(days=1)).date(), "end"),
+        (None, T0, "start"),
+        (T0, T0.replace(tzinfo=None), "end"),
+    ],
+)
+def test_time_range_of_anything_but_aware_datetimes_raises_value_error(
+    start: object, end: object, named: str
+) -> None:
+    with pytest.raises(ValueError, match=f"time_range: {named} must be a timezone-aware datetime"):
+        TimeRange(start, end)  # type: ignore[arg-type]
+
+
+def test_a_report_is_the_sequence_of_its_rows(storage: MemoryMetricsStorage) -> None:
+    storage.record_route_metric("/a", "GET", True, 1.0, at=T0)
+    storage.record_route_metric("/b", "GET", False, 2.0, at=T0)
+    report = storage.get_route_metrics()
+    assert [row.route for row in report] == ["/a", "/b"]
+    assert len(report) == 2
+    assert report[0] is report.rows[0]
+    assert report[-1].route == "/b"
+    assert report[:1] == report.rows[:1]
+    assert list(reversed(report)) == list(reversed(report.rows))
+    assert report.rows[1] in report
+    first, second = report
+    assert (first.route, second.failed) == ("/a", 1)
+    assert (report.source, report.error) == ("memory", None)
+    empty = storage.get_operation_metrics()
+    assert len(empty) == 0
+    assert list(empty) == []
+    assert not empty
+    with pytest.raises(IndexError):
+        empty[0]

@@ -72,7 +72,7 @@ def test_refused_cells_are_isolated_and_the_rest_applied_once(
     aggregator.record_operation("op", True, 2.0, T0)
     fake = FakeDatabase()
     flusher = Flusher(
-        aggregator, fake.send, interval=3600, connect_timeout=1, retry_initial=0.01, retry_max=0.05
+        aggregator, fake.send, interval=3600, send_timeout=1, retry_initial=0.01, retry_max=0.05
     )
     with caplog.at_level(logging.WARNING, logger="pgmetrics"):
         assert flusher.flush(10)
