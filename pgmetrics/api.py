@@ -27,6 +27,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> MetricsStorage:
             batch_interval=settings.batch_interval,
             max_keys=settings.max_keys,
             shutdown_timeout=settings.shutdown_timeout,
+            spool_dir=settings.spool_dir,
+            spool_max_bytes=settings.spool_max_bytes,
         )
     return MemoryMetricsStorage(max_keys=settings.max_keys)
 

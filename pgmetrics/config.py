@@ -29,6 +29,8 @@ class Settings:
     batch_interval: float = 5.0  # seconds (the variable is in milliseconds)
     max_keys: int = 10_000
     shutdown_timeout: float = 10.0  # seconds
+    spool_dir: str | None = None
+    spool_max_bytes: int = 64 * 1024 * 1024  # the variable is in megabytes
 
 
 def _number(env: Mapping[str, str], name: str, default: float, *, integer: bool) -> float:
@@ -78,12 +80,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"OBSERVABILITY_METRICS_SHUTDOWN_TIMEOUT must be >= 0 and <= {_MAX_SECONDS:g} "
             f"seconds, got {shutdown:g}"
         )
+    spool_dir = env.get("OBSERVABILITY_METRICS_SPOOL_DIR", "").strip() or None
+    if spool_dir is not None and not os.path.isabs(spool_dir):
+        # Workers may run in other directories than the master that read the setting.
+        raise ValueError(
+            f"OBSERVABILITY_METRICS_SPOOL_DIR must be an absolute path, got {spool_dir!r}"
+        )
+    spool_mb = _number(env, "OBSERVABILITY_METRICS_SPOOL_MAX_MB", 64, integer=True)
+    if not 1 <= spool_mb <= 1024 * 1024:
+        raise ValueError(
+            f"OBSERVABILITY_METRICS_SPOOL_MAX_MB must be 1 to 1048576 megabytes, got {spool_mb:g}"
+        )
     return Settings(
         storage="database" if storage == "database" else "memory",
         database_url=url,
         batch_interval=interval / 1000,
         max_keys=int(max_keys),
         shutdown_timeout=shutdown,
+        spool_dir=spool_dir,
+        spool_max_bytes=int(spool_mb) * 1024 * 1024,
     )
 
 

@@ -15,7 +15,7 @@ import psycopg_pool
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from pgmetrics import queries
+from pgmetrics import queries, shutdown
 from pgmetrics.aggregate import (
     Aggregator,
     OperationCells,
@@ -26,6 +26,9 @@ from pgmetrics.aggregate import (
 )
 from pgmetrics.errors import BatchRejectedError, from_psycopg
 from pgmetrics.flusher import Batch, Flusher, Outcome
+from pgmetrics.spool import DEFAULT_MAX_BYTES, Spool
+from pgmetrics.spool import cells as batch_cells
+from pgmetrics.spool import events as batch_events
 from pgmetrics.storage import AsyncReads
 from pgmetrics.summary import (
     EARLIEST,
@@ -65,6 +68,8 @@ class DatabaseMetricsStorage(AsyncReads):
         read_timeout: float = 5.0,
         retry_initial: float = 0.5,
         retry_max: float = 30.0,
+        spool_dir: str | os.PathLike[str] | None = None,
+        spool_max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         if batch_interval <= 0:
             raise ValueError(f"batch_interval must be > 0 seconds, got {batch_interval}")
@@ -81,15 +86,19 @@ class DatabaseMetricsStorage(AsyncReads):
         self.shutdown_timeout = shutdown_timeout
         self.read_timeout = read_timeout
         self._aggregator = Aggregator(max_keys)
+        self._spool = None if spool_dir is None else Spool(spool_dir, spool_max_bytes)
+        self._spool_claimed = False
+        self._start_lock = threading.Lock()
+        self.spool_overflowed_events = 0
         self._flusher = Flusher(
             self._aggregator,
-            self._send,
+            self._deliver,
             interval=batch_interval,
             connect_timeout=connect_timeout,
             retry_initial=retry_initial,
             retry_max=retry_max,
         )
-        self._aggregator.on_register = self._flusher.ensure_started
+        self._aggregator.on_register = self.start
         self._closed = False
         _STORAGES.add(self)
 
@@ -211,6 +220,111 @@ class DatabaseMetricsStorage(AsyncReads):
             logger.info("pgmetrics: batch %s had been applied already", batch.batch_id)
         return Outcome.DELIVERED
 
+    def _deliver(self, batch: Batch, connect_timeout: float) -> Outcome:
+        outcome = self._send(batch, connect_timeout)
+        if self._spool is not None and outcome in (Outcome.DELIVERED, Outcome.REJECTED):
+            # Delivered, or refused and split into new batches held in memory: either way its
+            # file has served.
+            self._spool.release(batch.batch_id)
+        return outcome
+
+    def start(self) -> None:
+        """Starts delivery without waiting for a first record (each thread's first record calls
+        it too): claims the batches left in the spool by processes that exited, starts the
+        flusher thread, and puts the SIGTERM handler in place (from the main thread)."""
+        if self._spool is not None and not self._spool_claimed:
+            with self._start_lock:
+                if not self._spool_claimed:
+                    self._spool_claimed = True
+                    self._claim_spool(self._spool)
+        self._flusher.ensure_started()
+        shutdown.register(self)
+
+    def _claim_spool(self, spool: Spool) -> None:
+        try:
+            batches = spool.claim()
+        except OSError as exc:
+            logger.error("pgmetrics: the spool %s cannot be read: %s", spool.path, exc)  # noqa: TRY400
+            return
+        if batches:
+            logger.info(
+                "pgmetrics: delivering %d batch(es), %d events, left in the spool %s",
+                len(batches),
+                sum(batch_events(batch) for batch in batches),
+                spool.path,
+            )
+            self._flusher.add_sealed(batches)
+
+    def drain(self, timeout: float | None = None, *, reason: str = "shutdown") -> bool:
+        """Delivers everything held now, retrying for up to ``timeout`` seconds (default
+        ``shutdown_timeout``); what the database has not taken by then is written to the spool
+        when there is one. Logs what could not be delivered, with its numbers. The storage stays
+        usable. True when everything was delivered."""
+        if timeout is None:
+            timeout = self.shutdown_timeout
+        if self._flusher.flush(timeout):
+            return True
+        self._spool_rest(reason)
+        return False
+
+    def _spool_rest(self, reason: str) -> None:
+        spool = self._spool
+        if spool is None:
+            routes: RouteCells = {}
+            operations: OperationCells = {}
+            self._flusher.pending_cells(routes, operations)
+            held = Batch(routes, operations)
+            logger.error(
+                "pgmetrics: at %s, %d events (%d cells) are not delivered; without a spool "
+                "directory (OBSERVABILITY_METRICS_SPOOL_DIR) they are lost when this process ends",
+                reason,
+                batch_events(held),
+                batch_cells(held),
+            )
+            return
+        batches = self._flusher.take_pending(1.0)
+        if batches is None:
+            logger.error("pgmetrics: at %s, a send did not end: nothing was spooled", reason)
+            return
+        if not batches:
+            return
+        try:
+            result = spool.write(batches)
+        except OSError as exc:
+            logger.error(  # noqa: TRY400
+                "pgmetrics: at %s, %d events (%d cells) could not be written to the spool %s "
+                "and are lost: %s",
+                reason,
+                sum(batch_events(batch) for batch in batches),
+                sum(batch_cells(batch) for batch in batches),
+                spool.path,
+                exc,
+            )
+            return
+        if result.batches:
+            logger.warning(
+                "pgmetrics: at %s, %d events (%d cells, %d batch(es)) not delivered were written "
+                "to the spool %s; the next process started with it delivers them",
+                reason,
+                result.events,
+                result.cells,
+                result.batches,
+                spool.path,
+            )
+        if result.overflow_batches:
+            self.spool_overflowed_events += result.overflow_events
+            logger.error(
+                "pgmetrics: at %s, the spool %s is full (%d bytes): %d events (%d cells, "
+                "%d batch(es)) are lost (%d lost to a full spool so far)",
+                reason,
+                spool.path,
+                spool.max_bytes,
+                result.overflow_events,
+                result.overflow_cells,
+                result.overflow_batches,
+                self.spool_overflowed_events,
+            )
+
     def flush(self, timeout: float | None = None) -> bool:
         """Sends everything recorded so far now. With ``timeout`` (seconds) retries until
         delivered or the time is up; without, makes one attempt. True when all is delivered."""
@@ -222,7 +336,8 @@ class DatabaseMetricsStorage(AsyncReads):
         if timeout is None:
             timeout = self.shutdown_timeout
         self._closed = True
-        self._flusher.close(timeout)
+        if not self._flusher.close(timeout):
+            self._spool_rest("close")
         # A record after this puts the storage back with those interpreter exit delivers.
         _STORAGES.discard(self)
         if self._owns_pool:
@@ -233,6 +348,11 @@ class DatabaseMetricsStorage(AsyncReads):
 
     def _after_fork_in_child(self) -> None:
         self._flusher.after_fork_in_child()
+        if self._spool is not None:
+            self._spool.after_fork_in_child()
+        # The child may claim what the spool holds: the parent's claims stay the parent's.
+        self._spool_claimed = False
+        self._start_lock = threading.Lock()
         if self._owns_pool:
             # The parent's connections and pool threads are the parent's: never touch them.
             if self._pool is not None:
