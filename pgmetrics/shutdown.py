@@ -98,6 +98,29 @@ def drain_all(reason: str) -> bool:
     return all(results)
 
 
+def start(storage: Any) -> None:
+    """Starts a storage's delivery now when it can (a database storage claims its spool)."""
+    starter = getattr(storage, "start", None)
+    if callable(starter):
+        try:
+            starter()
+        except Exception:
+            logger.exception("pgmetrics: starting the storage failed")
+
+
+def deliver(storage: Any, reason: str) -> bool:
+    """A storage delivers what it holds at a shutdown hook: ``drain`` (spooling the rest) where
+    it has one, else ``flush``. Never raises: a hook must let the server go on shutting down."""
+    try:
+        drain = getattr(storage, "drain", None)
+        if callable(drain):
+            return bool(drain(reason=reason))
+        return bool(storage.flush())
+    except Exception:
+        logger.exception("pgmetrics: delivery at %s failed", reason)
+        return False
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     previous = _previous
     if callable(previous):

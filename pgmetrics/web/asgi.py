@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from pgmetrics.shutdown import deliver, start
 from pgmetrics.web.recorder import RouteRecorder, SuccessPolicy
 from pgmetrics.web.templates import UNMATCHED
 
@@ -18,6 +20,17 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 RouteResolver = Callable[[Scope], str | None]
 
 logger = logging.getLogger("pgmetrics.web")
+
+
+async def _in_thread(function: Callable[..., object], *args: object) -> None:
+    """Runs blocking delivery off the event loop when the loop is asyncio's; under another
+    loop (trio) it runs inline, which at startup and shutdown delays no request."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        function(*args)
+        return
+    await loop.run_in_executor(None, function, *args)
 
 
 def starlette_route_template(scope: Scope, entry_root_path: str = "") -> str | None:
@@ -39,18 +52,28 @@ def starlette_route_template(scope: Scope, entry_root_path: str = "") -> str | N
 
 
 def _walk(scope: Scope, routes: list[Any]) -> str | None:
+    """The template of the route Starlette's router picks: the first full match, else the
+    first partial one (a path matched with another method), as ``Router.app`` decides."""
     from starlette.routing import Match, Mount
 
+    partial: tuple[Any, dict[str, Any]] | None = None
     for route in routes:
         match, child = route.matches(scope)
-        if match is Match.NONE:
-            continue
-        if isinstance(route, Mount):
-            inner = _walk({**scope, **child}, route.routes)
-            return None if inner is None else route.path + inner
-        path = getattr(route, "path", None)
-        return path if isinstance(path, str) else None
+        if match is Match.FULL:
+            return _template_of(scope, route, child, Mount)
+        if match is Match.PARTIAL and partial is None:
+            partial = (route, child)
+    if partial is not None:
+        return _template_of(scope, partial[0], partial[1], Mount)
     return None
+
+
+def _template_of(scope: Scope, route: Any, child: dict[str, Any], mount: type[Any]) -> str | None:
+    if isinstance(route, mount):
+        inner = _walk({**scope, **child}, route.routes)
+        return None if inner is None else route.path + inner
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else None
 
 
 class MetricsMiddleware:
@@ -76,6 +99,9 @@ class MetricsMiddleware:
         self.route_template = route_template
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._lifespan_send(send))
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -104,6 +130,22 @@ class MetricsMiddleware:
         if not finished:
             # The app returned without completing a response (client gone, or a bug).
             self._record(scope, entry_root_path, status, started)
+
+    def _lifespan_send(self, send: Send) -> Send:
+        """The application's lifespan messages, with delivery hooked in: the storage starts at
+        startup (claiming what a previous process spooled), and delivers everything it holds
+        before the server hears that shutdown is complete. Servers that end their workers by
+        re-raising SIGTERM (uvicorn, gunicorn's UvicornWorker) run no exit hook after that."""
+
+        async def lifespan_send(message: Message) -> None:
+            kind = message["type"]
+            if kind == "lifespan.startup.complete":
+                await _in_thread(start, self.recorder.storage)
+            elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                await _in_thread(deliver, self.recorder.storage, "ASGI lifespan shutdown")
+            await send(message)
+
+        return lifespan_send
 
     def _record(self, scope: Scope, entry_root_path: str, status: int, started: float) -> None:
         duration_ms = (time.perf_counter() - started) * 1000.0
