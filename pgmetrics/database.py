@@ -282,9 +282,23 @@ class DatabaseMetricsStorage(AsyncReads):
                 batch_cells(held),
             )
             return
-        batches = self._flusher.take_pending(1.0)
+        # A send in progress ends within the connect timeout when the database is down (the
+        # pool waits that long for a connection): wait for it rather than spool nothing.
+        wait = self._flusher.connect_timeout + 1.0
+        batches = self._flusher.take_pending(wait)
         if batches is None:
-            logger.error("pgmetrics: at %s, a send did not end: nothing was spooled", reason)
+            routes = {}
+            operations = {}
+            self._flusher.pending_cells(routes, operations)
+            held = Batch(routes, operations)
+            logger.error(
+                "pgmetrics: at %s, a send did not end within %.1f s: %d events (%d cells) "
+                "were not spooled and are lost when this process ends",
+                reason,
+                wait,
+                batch_events(held),
+                batch_cells(held),
+            )
             return
         if not batches:
             return
