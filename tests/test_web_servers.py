@@ -6,6 +6,8 @@ shutdown, delivered from the spool by the next start."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -190,3 +192,147 @@ def test_what_the_database_misses_at_shutdown_is_spooled_and_delivered_once_by_t
     # Under the ids the first process gave them, and the spool is empty again.
     assert spooled <= _batch_ids(db.dsn)
     assert _spooled(spool) == set()
+
+
+DJANGO_URLS = """
+    from django.contrib import admin
+    from django.http import HttpResponse, JsonResponse
+    from django.urls import include, path, re_path
+
+
+    def legacy(request, code):
+        return HttpResponse(code)
+
+
+    def orders(request):
+        return JsonResponse({"created": True}, status=201)
+
+
+    def private(request):
+        return HttpResponse("secret")
+
+
+    urlpatterns = [
+        path("admin/", admin.site.urls),
+        path("shop/", include("shop_urls")),
+        re_path(r"^legacy/(?P<code>[0-9]{4})/$", legacy),
+        path("api/orders/", orders),
+        path("private/data/", private),
+    ]
+"""
+
+DJANGO_SHOP_URLS = """
+    from django.http import HttpResponse
+    from django.urls import path
+
+
+    def item(request, item_id):
+        return HttpResponse(str(item_id))
+
+
+    def boom(request):
+        raise RuntimeError("the view failed")
+
+
+    urlpatterns = [path("items/<int:item_id>/", item), path("boom/", boom)]
+"""
+
+DJANGO_AUTH = """
+    from django.http import HttpResponse
+
+
+    class RequireToken:
+        # Answers before URL resolution, as authentication middleware often does.
+        def __init__(self, get_response):
+            self.get_response = get_response
+
+        def __call__(self, request):
+            if request.path.startswith("/private/") and "HTTP_X_TOKEN" not in request.META:
+                return HttpResponse("token required", status=401)
+            return self.get_response(request)
+"""
+
+DJANGO_REQUESTS = (
+    [("GET", f"/shop/items/{i}/") for i in range(20)]
+    + [("GET", "/legacy/1234/"), ("GET", "/legacy/2024/")] * 5
+    + [("POST", "/api/orders/")] * 10  # no CSRF token: CsrfViewMiddleware answers 403
+    + [("GET", "/private/data/")] * 10  # no token: RequireToken answers 401
+    + [("GET", "/admin/")] * 5  # not logged in: redirected to the login page
+    + [("GET", "/admin/login/")] * 5
+    + [("GET", "/admin/auth/")] * 5  # the admin's app index, a re_path
+    + [("GET", "/shop/boom/")] * 5
+    + [("GET", "/nowhere/")] * 5
+)
+
+DJANGO_EXPECTED = {
+    ("/shop/items/{item_id}/", "GET"): (20, 0),
+    ("/legacy/{code}/", "GET"): (10, 0),
+    ("/api/orders/", "POST"): (10, 0),
+    ("/private/data/", "GET"): (10, 0),
+    ("/admin/", "GET"): (5, 0),
+    ("/admin/login/", "GET"): (5, 0),
+    ("/admin/{app_label}/", "GET"): (5, 0),
+    ("/shop/boom/", "GET"): (5, 5),
+    ("__unmatched__", "GET"): (5, 0),
+}
+
+
+def _django_project(directory: Path, position: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "django", "startproject", "mysite", str(directory)],
+        check=True,
+        capture_output=True,
+    )
+    write_files(
+        directory,
+        {
+            "mysite/urls.py": DJANGO_URLS,
+            "shop_urls.py": DJANGO_SHOP_URLS,
+            "auth_mw.py": DJANGO_AUTH,
+        },
+    )
+    settings = directory / "mysite" / "settings.py"
+    source = settings.read_text(encoding="utf-8")
+    source = source.replace("DEBUG = True", "DEBUG = False")
+    source = source.replace("ALLOWED_HOSTS = []", 'ALLOWED_HOSTS = ["127.0.0.1"]')
+    source += (
+        "\nMIDDLEWARE.insert(MIDDLEWARE.index("
+        '"django.contrib.auth.middleware.AuthenticationMiddleware") + 1, "auth_mw.RequireToken")\n'
+    )
+    ours = '"pgmetrics.web.django.RouteTemplateMiddleware"'
+    source += (
+        f"MIDDLEWARE.insert(0, {ours})\n" if position == "first" else f"MIDDLEWARE.append({ours})\n"
+    )
+    settings.write_text(source, encoding="utf-8")
+    wsgi = directory / "mysite" / "wsgi.py"
+    wsgi.write_text(
+        wsgi.read_text(encoding="utf-8").replace(
+            "application = get_wsgi_application()",
+            "from pgmetrics.web import WSGIMetricsMiddleware\n\n"
+            "application = WSGIMetricsMiddleware(get_wsgi_application())",
+        ),
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("position", ["first", "last"])
+def test_django_on_gunicorn_counts_every_request_under_its_template(
+    position: str, db: Database, tmp_path: Path
+) -> None:
+    _django_project(tmp_path, position)
+    port = free_port()
+    command = [
+        "gunicorn",
+        "--no-control-socket",
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "mysite.wsgi",
+    ]
+    with serve(command, tmp_path, server_env(db.dsn, None), port) as server:
+        statuses = hammer(server.url, DJANGO_REQUESTS, follow_redirects=False)
+        assert statuses == {200: 35, 302: 10, 401: 10, 403: 10, 404: 5, 500: 5}, server.output()
+        server.terminate()
+    assert summary(db.dsn) == DJANGO_EXPECTED, server.output()
