@@ -33,47 +33,63 @@ async def _in_thread(function: Callable[..., object], *args: object) -> None:
     await loop.run_in_executor(None, function, *args)
 
 
+def _leaf_template(scope: Scope) -> str | None:
+    """The matched route's path within the innermost application."""
+    # FastAPI's nested include_router keeps each route as declared and puts the path with all
+    # the routers' prefixes in its effective route context.
+    fastapi_scope = scope.get("fastapi")
+    if isinstance(fastapi_scope, dict):
+        path = getattr(fastapi_scope.get("effective_route_context"), "path", None)
+        if isinstance(path, str) and path:
+            return path
+    route = scope.get("route")
+    if hasattr(route, "routes"):
+        # A mount whose own routes matched nothing: Starlette answers 404 for no route.
+        return None
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else None
+
+
 def starlette_route_template(scope: Scope, entry_root_path: str = "") -> str | None:
     """The template of the route Starlette matched, with the paths of the mounts it went
-    through (``/api/v1`` + ``/users/{id}``); None when nothing matched."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    if not isinstance(path, str):
+    through (``/api/v{version}`` + ``/users/{id}``); None when nothing matched."""
+    leaf = _leaf_template(scope)
+    if leaf is None:
         return None
-    if scope.get("root_path", "") == entry_root_path:
-        return path  # no mount crossed: the router's own route is the whole template
+    root_path = scope.get("root_path", "")
+    if root_path == entry_root_path:
+        return leaf  # no mount crossed: the router's own route is the whole template
     router = scope.get("router")
     if router is None:
         return None
     probe = dict(scope)
     probe["root_path"] = entry_root_path
     probe.pop("path_params", None)
-    return _walk(probe, getattr(router, "routes", []))
+    prefix = _mount_prefix(probe, getattr(router, "routes", []), root_path)
+    return None if prefix is None else prefix + leaf
 
 
-def _walk(scope: Scope, routes: list[Any]) -> str | None:
-    """The template of the route Starlette's router picks: the first full match, else the
-    first partial one (a path matched with another method), as ``Router.app`` decides."""
+def _mount_prefix(scope: Scope, routes: list[Any], root_path: str) -> str | None:
+    """The templates of the mounts the router went through to reach ``root_path``, choosing
+    at each level as ``Router.app`` does: the first full match, else the first partial one."""
     from starlette.routing import Match, Mount
 
-    partial: tuple[Any, dict[str, Any]] | None = None
+    chosen: tuple[Any, dict[str, Any]] | None = None
     for route in routes:
         match, child = route.matches(scope)
         if match is Match.FULL:
-            return _template_of(scope, route, child, Mount)
-        if match is Match.PARTIAL and partial is None:
-            partial = (route, child)
-    if partial is not None:
-        return _template_of(scope, partial[0], partial[1], Mount)
-    return None
-
-
-def _template_of(scope: Scope, route: Any, child: dict[str, Any], mount: type[Any]) -> str | None:
-    if isinstance(route, mount):
-        inner = _walk({**scope, **child}, route.routes)
-        return None if inner is None else route.path + inner
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else None
+            chosen = (route, child)
+            break
+        if match is Match.PARTIAL and chosen is None:
+            chosen = (route, child)
+    if chosen is None or not isinstance(chosen[0], Mount):
+        return None
+    mount, child = chosen
+    inner = {**scope, **child}
+    if inner.get("root_path", "") == root_path:
+        return str(mount.path)
+    rest = _mount_prefix(inner, mount.routes, root_path)
+    return None if rest is None else mount.path + rest
 
 
 class MetricsMiddleware:
