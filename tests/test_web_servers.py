@@ -6,6 +6,7 @@ shutdown, delivered from the spool by the next start."""
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from tests.conftest import Database
 from tests.real_servers import free_port, hammer, serve, server_env, summary, write_files
+from tests.stored import operation_totals
 
 ASGI_APP = """
     from fastapi import FastAPI, HTTPException
@@ -336,3 +338,41 @@ def test_django_on_gunicorn_counts_every_request_under_its_template(
         assert statuses == {200: 35, 302: 10, 401: 10, 403: 10, 404: 5, 500: 5}, server.output()
         server.terminate()
     assert summary(db.dsn) == DJANGO_EXPECTED, server.output()
+
+
+REARMED_APP = """
+    import sys
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    import pgmetrics
+    from pgmetrics.web import MetricsMiddleware
+
+
+    async def item(request):
+        return PlainTextResponse("ok")
+
+
+    app = MetricsMiddleware(Starlette(routes=[Route("/items/{item_id}", item)]))
+    # Recording in the main thread before the server starts puts pgmetrics' handler in front of
+    # the default action; uvicorn restores it after its graceful shutdown and raises SIGTERM again.
+    pgmetrics.record_operation_metric("boot", True, 0.0)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), lifespan="off", log_level="warning")
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_raised_again_by_uvicorn_delivers_without_lifespan(
+    db: Database, tmp_path: Path
+) -> None:
+    write_files(tmp_path, {"rearmed_app.py": REARMED_APP})
+    port = free_port()
+    with serve(["rearmed_app", str(port)], tmp_path, server_env(db.dsn, None), port) as server:
+        assert hammer(server.url, [("GET", f"/items/{i}") for i in range(200)]) == {200: 200}
+        # The server's behaviour is kept: it ends by the signal, as without pgmetrics.
+        assert server.terminate() == -signal.SIGTERM
+    assert summary(db.dsn) == {("/items/{item_id}", "GET"): (200, 0)}, server.output()
+    assert operation_totals(db.dsn) == {"boot": (1, 0, 0.0)}
