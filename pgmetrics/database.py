@@ -267,13 +267,18 @@ class DatabaseMetricsStorage(AsyncReads):
         self._spool_rest(reason)
         return False
 
+    def _held(self) -> Batch:
+        """Copies of every undelivered cell, as one batch to count."""
+        routes: RouteCells = {}
+        operations: OperationCells = {}
+        self._flusher.pending_cells(routes, operations)
+        return Batch(routes, operations)
+
     def _spool_rest(self, reason: str) -> None:
+        """Writes what is still undelivered to the spool, or logs what is lost without one."""
         spool = self._spool
         if spool is None:
-            routes: RouteCells = {}
-            operations: OperationCells = {}
-            self._flusher.pending_cells(routes, operations)
-            held = Batch(routes, operations)
+            held = self._held()
             logger.error(
                 "pgmetrics: at %s, %d events (%d cells) are not delivered; without a spool "
                 "directory (OBSERVABILITY_METRICS_SPOOL_DIR) they are lost when this process ends",
@@ -287,10 +292,7 @@ class DatabaseMetricsStorage(AsyncReads):
         wait = self._flusher.connect_timeout + 1.0
         batches = self._flusher.take_pending(wait)
         if batches is None:
-            routes = {}
-            operations = {}
-            self._flusher.pending_cells(routes, operations)
-            held = Batch(routes, operations)
+            held = self._held()
             logger.error(
                 "pgmetrics: at %s, a send did not end within %.1f s: %d events (%d cells) "
                 "were not spooled and are lost when this process ends",
