@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ FORMAT = "pgmetrics-spool-1"
 SUFFIX = ".json"
 _LOCK_NAME = ".lock"
 _TMP_PREFIX = ".tmp-"
+_STALE_SECONDS = 3600.0
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -196,12 +198,23 @@ class Spool:
             )
         except FileNotFoundError:
             return []
+        self._remove_stale_temporaries()
         claimed = []
         for entry in entries:
             batch = self._claim_file(Path(entry.path))
             if batch is not None:
                 claimed.append(batch)
         return claimed
+
+    def _remove_stale_temporaries(self) -> None:
+        """Removes what writers killed before their rename left behind: a temporary file is
+        renamed within moments of its creation, so one an hour old has no writer."""
+        limit = time.time() - _STALE_SECONDS
+        for entry in os.scandir(self.path):
+            if entry.name.startswith(_TMP_PREFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    if entry.stat().st_mtime < limit:
+                        os.unlink(entry.path)
 
     def _claim_file(self, path: Path) -> Batch | None:
         try:

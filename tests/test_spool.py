@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -192,3 +194,15 @@ def test_spool_settings() -> None:
         load_settings({"OBSERVABILITY_METRICS_SPOOL_DIR": "spool"})
     with pytest.raises(ValueError, match="OBSERVABILITY_METRICS_SPOOL_MAX_MB"):
         load_settings({"OBSERVABILITY_METRICS_SPOOL_MAX_MB": "0"})
+
+
+def test_a_temporary_file_left_by_a_killed_writer_is_removed_once_stale(tmp_path: Path) -> None:
+    fresh = tmp_path / ".tmp-1-fresh"
+    stale = tmp_path / ".tmp-2-stale"
+    fresh.write_bytes(b"{")
+    stale.write_bytes(b"{")
+    hours_ago = time.time() - 7200
+    os.utime(stale, (hours_ago, hours_ago))
+    assert Spool(tmp_path).claim() == []
+    assert fresh.exists()
+    assert not stale.exists()
