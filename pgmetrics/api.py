@@ -36,6 +36,8 @@ def from_env(environ: Mapping[str, str] | None = None) -> MetricsStorage:
             keepalives_idle=settings.keepalives_idle,
             keepalives_interval=settings.keepalives_interval,
             keepalives_count=settings.keepalives_count,
+            spool_dir=settings.spool_dir,
+            spool_max_bytes=settings.spool_max_bytes,
         )
     return MemoryMetricsStorage(max_keys=settings.max_keys)
 

@@ -40,6 +40,9 @@ class Settings:
     keepalives_interval: float = 10.0
     keepalives_count: int = 3
 
+    spool_dir: str | None = None
+    spool_max_bytes: int = 64 * 1024 * 1024  # the variable is in megabytes
+
 
 # name -> (field, default, integer, lowest, highest); seconds unless integer.
 _LIMITS: dict[str, tuple[str, float, bool, float, float]] = {
@@ -108,6 +111,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not lowest <= value <= highest:
             raise ValueError(f"{name} must be >= {lowest:g} and <= {highest:g}, got {value:g}")
         limits[attribute] = int(value) if integer else value
+    spool_dir = env.get("OBSERVABILITY_METRICS_SPOOL_DIR", "").strip() or None
+    if spool_dir is not None and not os.path.isabs(spool_dir):
+        # Workers may run in other directories than the master that read the setting.
+        raise ValueError(
+            f"OBSERVABILITY_METRICS_SPOOL_DIR must be an absolute path, got {spool_dir!r}"
+        )
+    spool_mb = _number(env, "OBSERVABILITY_METRICS_SPOOL_MAX_MB", 64, integer=True)
+    if not 1 <= spool_mb <= 1024 * 1024:
+        raise ValueError(
+            f"OBSERVABILITY_METRICS_SPOOL_MAX_MB must be 1 to 1048576 megabytes, got {spool_mb:g}"
+        )
     return Settings(
         storage="database" if storage == "database" else "memory",
         database_url=url,
@@ -115,6 +129,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_keys=int(max_keys),
         shutdown_timeout=shutdown,
         **limits,  # type: ignore[arg-type]
+        spool_dir=spool_dir,
+        spool_max_bytes=int(spool_mb) * 1024 * 1024,
     )
 
 

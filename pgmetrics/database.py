@@ -18,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
-from pgmetrics import queries
+from pgmetrics import queries, shutdown
 from pgmetrics.aggregate import (
     Aggregator,
     OperationCells,
@@ -29,6 +29,9 @@ from pgmetrics.aggregate import (
 from pgmetrics.deadline import Deadline, deadline
 from pgmetrics.errors import BatchRejectedError, from_psycopg
 from pgmetrics.flusher import Batch, Flusher, Outcome
+from pgmetrics.spool import DEFAULT_MAX_BYTES, Spool
+from pgmetrics.spool import cells as batch_cells
+from pgmetrics.spool import events as batch_events
 from pgmetrics.storage import AsyncReads
 from pgmetrics.summary import (
     EARLIEST,
@@ -107,6 +110,8 @@ class DatabaseMetricsStorage(AsyncReads):
         max_cells: int = 100_000,
         max_batch_cells: int = 5_000,
         fold_interval: float = 60.0,
+        spool_dir: str | os.PathLike[str] | None = None,
+        spool_max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         if batch_interval <= 0:
             raise ValueError(f"batch_interval must be > 0 seconds, got {batch_interval}")
@@ -143,16 +148,20 @@ class DatabaseMetricsStorage(AsyncReads):
         self.fold_interval = fold_interval
         self._last_fold = time.monotonic()
         self._aggregator = Aggregator(max_keys, max_cells)
+        self._spool = None if spool_dir is None else Spool(spool_dir, spool_max_bytes)
+        self._spool_claimed = False
+        self._start_lock = threading.Lock()
+        self.spool_overflowed_events = 0
         self._flusher = Flusher(
             self._aggregator,
-            self._send,
+            self._deliver,
             interval=batch_interval,
             send_timeout=self.connect_timeout + self.statement_timeout + _DEADLINE_GRACE,
             retry_initial=retry_initial,
             retry_max=retry_max,
             max_batch_cells=max_batch_cells,
         )
-        self._aggregator.on_register = self._flusher.ensure_started
+        self._aggregator.on_register = self.start
         self._closed = False
         _STORAGES.add(self)
 
@@ -378,6 +387,129 @@ class DatabaseMetricsStorage(AsyncReads):
         if watch is not None:
             watch.bring_forward(time.monotonic() + max(0.0, timeout) / 2)
 
+    def _deliver(self, batch: Batch, connect_timeout: float) -> Outcome:
+        outcome = self._send(batch, connect_timeout)
+        if self._spool is not None and outcome in (Outcome.DELIVERED, Outcome.REJECTED):
+            # Delivered, or refused and split into new batches held in memory: either way its
+            # file has served.
+            self._spool.release(batch.batch_id)
+        return outcome
+
+    def start(self) -> None:
+        """Starts delivery without waiting for a first record (each thread's first record calls
+        it too): claims the batches left in the spool by processes that exited, starts the
+        flusher thread, and puts the SIGTERM handler in place (from the main thread)."""
+        if self._spool is not None and not self._spool_claimed:
+            with self._start_lock:
+                if not self._spool_claimed:
+                    self._spool_claimed = True
+                    self._claim_spool(self._spool)
+        self._flusher.ensure_started()
+        shutdown.register(self)
+
+    def _claim_spool(self, spool: Spool) -> None:
+        try:
+            batches = spool.claim()
+        except OSError as exc:
+            logger.error("pgmetrics: the spool %s cannot be read: %s", spool.path, exc)  # noqa: TRY400
+            return
+        if batches:
+            logger.info(
+                "pgmetrics: delivering %d batch(es), %d events, left in the spool %s",
+                len(batches),
+                sum(batch_events(batch) for batch in batches),
+                spool.path,
+            )
+            self._flusher.add_sealed(batches)
+
+    def drain(self, timeout: float | None = None, *, reason: str = "shutdown") -> bool:
+        """Delivers everything held now, retrying for up to ``timeout`` seconds (default
+        ``shutdown_timeout``); what the database has not taken by then is written to the spool
+        when there is one. Logs what could not be delivered, with its numbers. The storage stays
+        usable. True when everything was delivered."""
+        if timeout is None:
+            timeout = self.shutdown_timeout
+        if self._flusher.flush(timeout):
+            return True
+        self._spool_rest(reason)
+        return False
+
+    def _held(self) -> Batch:
+        """Copies of every undelivered cell, as one batch to count."""
+        routes: RouteCells = {}
+        operations: OperationCells = {}
+        self._flusher.pending_cells(routes, operations)
+        return Batch(routes, operations)
+
+    def _spool_rest(self, reason: str) -> None:
+        """Writes what is still undelivered to the spool, or logs what is lost without one."""
+        spool = self._spool
+        if spool is None:
+            held = self._held()
+            logger.error(
+                "pgmetrics: at %s, %d events (%d cells) are not delivered; without a spool "
+                "directory (OBSERVABILITY_METRICS_SPOOL_DIR) they are lost when this process ends",
+                reason,
+                batch_events(held),
+                batch_cells(held),
+            )
+            return
+        # A send in progress ends within the connect timeout when the database is down (the
+        # pool waits that long for a connection), and is cut by then otherwise: wait for it
+        # rather than spool nothing.
+        wait = self.connect_timeout + 1.0
+        self._cut_in_flight(2 * self.connect_timeout)
+        batches = self._flusher.take_pending(wait)
+        if batches is None:
+            held = self._held()
+            logger.error(
+                "pgmetrics: at %s, a send did not end within %.1f s: %d events (%d cells) "
+                "were not spooled and are lost when this process ends",
+                reason,
+                wait,
+                batch_events(held),
+                batch_cells(held),
+            )
+            return
+        if not batches:
+            return
+        try:
+            result = spool.write(batches)
+        except OSError as exc:
+            logger.error(  # noqa: TRY400
+                "pgmetrics: at %s, %d events (%d cells) could not be written to the spool %s "
+                "and are lost: %s",
+                reason,
+                sum(batch_events(batch) for batch in batches),
+                sum(batch_cells(batch) for batch in batches),
+                spool.path,
+                exc,
+            )
+            return
+        if result.batches:
+            logger.warning(
+                "pgmetrics: at %s, %d events (%d cells, %d batch(es)) not delivered were written "
+                "to the spool %s; the next process started with it delivers them",
+                reason,
+                result.events,
+                result.cells,
+                result.batches,
+                spool.path,
+            )
+        if result.overflow_batches:
+            self.spool_overflowed_events += result.overflow_events
+            logger.error(
+                "pgmetrics: at %s, the spool %s is full (%d bytes): %d events (%d cells, "
+                "%d batch(es)) are lost (%d lost to a full spool so far)",
+                reason,
+                spool.path,
+                spool.max_bytes,
+                result.overflow_events,
+                result.overflow_cells,
+                result.overflow_batches,
+                self.spool_overflowed_events,
+            )
+
     def flush(self, timeout: float | None = None) -> bool:
         """Sends everything recorded so far now. With ``timeout`` (seconds) retries until
         delivered or the time is up, and returns by then; without, makes one attempt at each
@@ -394,7 +526,8 @@ class DatabaseMetricsStorage(AsyncReads):
             timeout = self.shutdown_timeout
         self._closed = True
         self._cut_in_flight(timeout)
-        self._flusher.close(timeout)
+        if not self._flusher.close(timeout):
+            self._spool_rest("close")
         # A record after this puts the storage back with those interpreter exit delivers.
         _STORAGES.discard(self)
         if self._owns_pool:
@@ -408,6 +541,11 @@ class DatabaseMetricsStorage(AsyncReads):
 
     def _after_fork_in_child(self) -> None:
         self._flusher.after_fork_in_child()
+        if self._spool is not None:
+            self._spool.after_fork_in_child()
+        # The child may claim what the spool holds: the parent's claims stay the parent's.
+        self._spool_claimed = False
+        self._start_lock = threading.Lock()
         if self._owns_pool:
             # The parent's connections and pool threads are the parent's: never touch them.
             for pool in (self._pool, self._read_pool):

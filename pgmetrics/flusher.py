@@ -194,6 +194,28 @@ class Flusher:
                 if self._readers == 0:
                     self._delivered.clear()
 
+    def add_sealed(self, batches: list[Batch]) -> None:
+        """Queues batches that already have their final id and content (a spool's) ahead of
+        what is pending, and wakes the thread to send them."""
+        if not batches:
+            return
+        with self._pending_lock:
+            self._pending[0:0] = batches
+        self._wake.set()
+
+    def take_pending(self, timeout: float) -> list[Batch] | None:
+        """Removes and returns every undelivered batch, the thread buffers collected into the
+        last; None when a send in progress did not end within ``timeout`` seconds."""
+        if not self._send_lock.acquire(timeout=max(timeout, 0.0)):
+            return None
+        try:
+            self._collect()
+            with self._pending_lock:
+                batches, self._pending = self._pending, []
+            return batches
+        finally:
+            self._send_lock.release()
+
     def _collect(self) -> None:
         routes: RouteCells = {}
         operations: OperationCells = {}

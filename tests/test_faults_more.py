@@ -116,8 +116,38 @@ def test_sigterm_with_a_handler_that_exits_delivers_everything(
 
 
 @pytest.mark.slow
-def test_sigterm_without_a_handler_loses_the_unflushed_buffer(db: Database, tmp_path: Path) -> None:
-    # pgmetrics installs no signal handler: the default action ends the process without
-    # running atexit, so the events not yet flushed are lost (docs/RELIABILITY.md).
+def test_sigterm_with_the_default_action_delivers_and_still_ends_by_the_signal(
+    db: Database, tmp_path: Path
+) -> None:
+    # pgmetrics' handler stands in front of the default action: it delivers what the process
+    # holds, then raises the signal again with the default action, so the exit status stays
+    # "terminated by SIGTERM" for the process manager.
     assert _run_and_terminate(tmp_path, db.dsn, "default") == -signal.SIGTERM
+    totals = route_totals(db.dsn)
+    assert sum(total for total, _, _ in totals.values()) == 3000
+    assert sum(failed for _, failed, _ in totals.values()) == 1000
+
+
+@pytest.mark.slow
+def test_an_ignored_sigterm_stays_ignored(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "application_ignore.py"
+    path.write_text(
+        textwrap.dedent(_APPLICATION.replace('"handler"', '"ignore"')).replace(
+            "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))",
+            "signal.signal(signal.SIGTERM, signal.SIG_IGN)",
+        ),
+        encoding="utf-8",
+    )
+    with subprocess.Popen(
+        [sys.executable, str(path), db.dsn, "ignore"], stdout=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "recorded"
+            proc.send_signal(signal.SIGTERM)
+            with pytest.raises(subprocess.TimeoutExpired):
+                proc.wait(timeout=1.0)
+        finally:
+            proc.kill()
+            proc.wait()
     assert route_totals(db.dsn) == {}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from pgmetrics.shutdown import deliver, start
 from pgmetrics.web.recorder import RouteRecorder, SuccessPolicy
 from pgmetrics.web.templates import UNMATCHED
 
@@ -20,37 +22,74 @@ RouteResolver = Callable[[Scope], str | None]
 logger = logging.getLogger("pgmetrics.web")
 
 
+async def _in_thread(function: Callable[..., object], *args: object) -> None:
+    """Runs blocking delivery off the event loop when the loop is asyncio's; under another
+    loop (trio) it runs inline, which at startup and shutdown delays no request."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        function(*args)
+        return
+    await loop.run_in_executor(None, function, *args)
+
+
+def _leaf_template(scope: Scope) -> str | None:
+    """The matched route's path within the innermost application."""
+    # FastAPI's nested include_router keeps each route as declared and puts the path with all
+    # the routers' prefixes in its effective route context.
+    fastapi_scope = scope.get("fastapi")
+    if isinstance(fastapi_scope, dict):
+        path = getattr(fastapi_scope.get("effective_route_context"), "path", None)
+        if isinstance(path, str) and path:
+            return path
+    route = scope.get("route")
+    if hasattr(route, "routes"):
+        # A mount whose own routes matched nothing: Starlette answers 404 for no route.
+        return None
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else None
+
+
 def starlette_route_template(scope: Scope, entry_root_path: str = "") -> str | None:
     """The template of the route Starlette matched, with the paths of the mounts it went
-    through (``/api/v1`` + ``/users/{id}``); None when nothing matched."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    if not isinstance(path, str):
+    through (``/api/v{version}`` + ``/users/{id}``); None when nothing matched."""
+    leaf = _leaf_template(scope)
+    if leaf is None:
         return None
-    if scope.get("root_path", "") == entry_root_path:
-        return path  # no mount crossed: the router's own route is the whole template
+    root_path = scope.get("root_path", "")
+    if root_path == entry_root_path:
+        return leaf  # no mount crossed: the router's own route is the whole template
     router = scope.get("router")
     if router is None:
         return None
     probe = dict(scope)
     probe["root_path"] = entry_root_path
     probe.pop("path_params", None)
-    return _walk(probe, getattr(router, "routes", []))
+    prefix = _mount_prefix(probe, getattr(router, "routes", []), root_path)
+    return None if prefix is None else prefix + leaf
 
 
-def _walk(scope: Scope, routes: list[Any]) -> str | None:
+def _mount_prefix(scope: Scope, routes: list[Any], root_path: str) -> str | None:
+    """The templates of the mounts the router went through to reach ``root_path``, choosing
+    at each level as ``Router.app`` does: the first full match, else the first partial one."""
     from starlette.routing import Match, Mount
 
+    chosen: tuple[Any, dict[str, Any]] | None = None
     for route in routes:
         match, child = route.matches(scope)
-        if match is Match.NONE:
-            continue
-        if isinstance(route, Mount):
-            inner = _walk({**scope, **child}, route.routes)
-            return None if inner is None else route.path + inner
-        path = getattr(route, "path", None)
-        return path if isinstance(path, str) else None
-    return None
+        if match is Match.FULL:
+            chosen = (route, child)
+            break
+        if match is Match.PARTIAL and chosen is None:
+            chosen = (route, child)
+    if chosen is None or not isinstance(chosen[0], Mount):
+        return None
+    mount, child = chosen
+    inner = {**scope, **child}
+    if inner.get("root_path", "") == root_path:
+        return str(mount.path)
+    rest = _mount_prefix(inner, mount.routes, root_path)
+    return None if rest is None else mount.path + rest
 
 
 class MetricsMiddleware:
@@ -76,6 +115,9 @@ class MetricsMiddleware:
         self.route_template = route_template
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._lifespan_send(send))
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -104,6 +146,22 @@ class MetricsMiddleware:
         if not finished:
             # The app returned without completing a response (client gone, or a bug).
             self._record(scope, entry_root_path, status, started)
+
+    def _lifespan_send(self, send: Send) -> Send:
+        """The application's lifespan messages, with delivery hooked in: the storage starts at
+        startup (claiming what a previous process spooled), and delivers everything it holds
+        before the server hears that shutdown is complete. Servers that end their workers by
+        re-raising SIGTERM (uvicorn, gunicorn's UvicornWorker) run no exit hook after that."""
+
+        async def lifespan_send(message: Message) -> None:
+            kind = message["type"]
+            if kind == "lifespan.startup.complete":
+                await _in_thread(start, self.recorder.storage)
+            elif kind in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                await _in_thread(deliver, self.recorder.storage, "ASGI lifespan shutdown")
+            await send(message)
+
+        return lifespan_send
 
     def _record(self, scope: Scope, entry_root_path: str, status: int, started: float) -> None:
         duration_ms = (time.perf_counter() - started) * 1000.0

@@ -1,12 +1,14 @@
 """WSGI middleware recording one route metric per HTTP request (Flask, Django).
 
-``app.wsgi_app = WSGIMetricsMiddleware(app.wsgi_app)`` for Flask; for Django wrap the WSGI
-application and add ``pgmetrics.web.django.RouteTemplateMiddleware`` to MIDDLEWARE so the
-matched ``resolver_match.route`` reaches the WSGI layer.
+``app.wsgi_app = WSGIMetricsMiddleware(app.wsgi_app)`` for Flask, outermost (after any other
+WSGI middleware such as ProxyFix); for Django wrap the WSGI application and add
+``pgmetrics.web.django.RouteTemplateMiddleware`` to MIDDLEWARE so the matched route reaches the
+WSGI layer.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
@@ -15,28 +17,95 @@ from typing import Any
 from pgmetrics.web.recorder import RouteRecorder, SuccessPolicy
 from pgmetrics.web.templates import UNMATCHED
 
-# The framework hook (Flask's before_request, Django's middleware) leaves the matched
-# template in the environ under this key; the environ is the framework's request.environ.
+logger = logging.getLogger("pgmetrics.web")
+
+# Where the framework's hook leaves the matched template. The middleware puts a RouteSlot in the
+# environ before calling the application: a middleware in between that copies the environ copies
+# the reference, so the hook's write reaches the middleware whatever wraps what. ENVIRON_KEY is
+# read too, for hooks that write the template into the environ itself.
+SLOT_KEY = "pgmetrics.route_slot"
 ENVIRON_KEY = "pgmetrics.route_template"
 
 Environ = dict[str, Any]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+Resolver = Callable[[Environ], str | None]
+
+# Resolvers for requests no hook saw, registered by framework integrations (Django's, when a
+# middleware before RouteTemplateMiddleware answered without calling the next one).
+_fallback_resolvers: list[Resolver] = []
+
+
+class RouteSlot:
+    __slots__ = ("template",)
+
+    def __init__(self) -> None:
+        self.template: str | None = None
+
+
+def remember_template(environ: Environ, template: str) -> None:
+    """What a framework hook calls with the template it matched."""
+    slot = environ.get(SLOT_KEY)
+    if isinstance(slot, RouteSlot):
+        slot.template = template
+    environ[ENVIRON_KEY] = template
+
+
+def register_fallback_resolver(resolver: Resolver) -> None:
+    if resolver not in _fallback_resolvers:
+        _fallback_resolvers.append(resolver)
+
+
+def _template(environ: Environ, slot: RouteSlot) -> str:
+    if slot.template:
+        return slot.template
+    template = environ.get(ENVIRON_KEY)
+    if isinstance(template, str) and template:
+        return template
+    # Flask (werkzeug) leaves its request in the environ; its url_rule is the matched route.
+    rule = getattr(getattr(environ.get("werkzeug.request"), "url_rule", None), "rule", None)
+    if isinstance(rule, str) and rule:
+        return rule
+    for resolver in _fallback_resolvers:
+        try:
+            resolved = resolver(environ)
+        except Exception:
+            logger.exception("pgmetrics: route template resolution failed")
+            continue
+        if resolved:
+            return resolved
+    return UNMATCHED
+
+
+def _flask_app(app: object) -> Any:
+    """The Flask application under ``app``: its bound ``wsgi_app``, the app itself, or either
+    wrapped by other middleware (``.app`` as werkzeug's ProxyFix, or ``__wrapped__``)."""
+    current: object = app
+    for _ in range(32):
+        for candidate in (getattr(current, "__self__", None), current):
+            if hasattr(candidate, "url_map") and hasattr(candidate, "teardown_request"):
+                return candidate
+        inner = getattr(current, "app", None) or getattr(current, "__wrapped__", None)
+        if inner is None or inner is current:
+            return None
+        current = inner
+    return None
 
 
 def _install_flask_hook(app: WSGIApp) -> None:
-    flask_app = getattr(app, "__self__", None)
-    before_request = getattr(flask_app, "before_request", None)
-    if flask_app is None or before_request is None or not hasattr(flask_app, "url_map"):
+    flask_app = _flask_app(app)
+    if flask_app is None:
         return
     from flask import request
 
-    def remember_rule() -> None:
+    def remember_rule(error: BaseException | None) -> None:
+        # Teardown runs for every request, after hooks that answered first (an authentication
+        # before_request returning 401) and after errors, unlike before_request.
         if request.url_rule is not None:
-            request.environ[ENVIRON_KEY] = request.url_rule.rule
+            remember_template(request.environ, request.url_rule.rule)
 
-    before_request(remember_rule)
+    flask_app.teardown_request(remember_rule)
 
 
 class WSGIMetricsMiddleware:
@@ -58,6 +127,8 @@ class WSGIMetricsMiddleware:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         status = [500]
+        slot = RouteSlot()
+        environ[SLOT_KEY] = slot
 
         def start_response_wrapper(
             status_line: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
@@ -69,7 +140,7 @@ class WSGIMetricsMiddleware:
 
         def record(final_status: int) -> None:
             self.recorder.record(
-                environ.get(ENVIRON_KEY) or UNMATCHED,
+                _template(environ, slot),
                 environ.get("REQUEST_METHOD", "GET"),
                 final_status,
                 (time.perf_counter() - started) * 1000.0,

@@ -1,0 +1,134 @@
+"""Delivery when the process is told to stop: SIGTERM, whoever else handles it.
+
+pgmetrics puts its SIGTERM handler in front of the one in place when a storage first records
+(main thread only: Python allows no other) and keeps whatever it found:
+
+- a server's Python handler (gunicorn's workers, uvicorn) is called as before, and nothing else
+  happens here: the server shuts down gracefully, finishes its requests, and delivery follows at
+  ASGI lifespan shutdown or interpreter exit, after the last request rather than before it;
+- the default action (or a handler installed outside Python) means the process ends now: every
+  registered storage delivers what it holds, spooling what the database does not take, and the
+  signal is raised again with that action, so the exit status stays "terminated by SIGTERM";
+- an ignored SIGTERM stays ignored.
+
+uvicorn shows why both halves matter: it installs its own handler while it serves, and after its
+graceful shutdown restores the handler it found and raises SIGTERM again. The handler it found is
+this one when the application recorded before uvicorn started, so the re-raised signal delivers.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import weakref
+from types import FrameType
+from typing import Any, Protocol
+
+logger = logging.getLogger("pgmetrics")
+
+# Beyond the targets' own shutdown timeouts, for the thread to start and log.
+_GRACE = 5.0
+
+
+class Drainable(Protocol):
+    shutdown_timeout: float
+
+    def drain(self, timeout: float | None = None, *, reason: str = ...) -> bool: ...
+
+
+_targets: weakref.WeakSet[Any] = weakref.WeakSet()
+_lock = threading.Lock()
+_previous: Any = signal.SIG_DFL
+
+
+def register(target: Drainable) -> None:
+    """Makes ``target`` deliver on SIGTERM, and puts the handler in place if it is not."""
+    _targets.add(target)
+    install_sigterm_handler()
+
+
+def unregister(target: Drainable) -> None:
+    _targets.discard(target)
+
+
+def install_sigterm_handler() -> bool:
+    """Chains pgmetrics' handler in front of the current one unless it is there already. Only
+    the main thread can install a handler: elsewhere this returns False and changes nothing."""
+    global _previous
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    with _lock:
+        current = signal.getsignal(signal.SIGTERM)
+        if current is _on_sigterm:
+            return True
+        _previous = current
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    return True
+
+
+def drain_all(reason: str) -> bool:
+    """Every registered storage delivers what it holds now, spooling the rest; True when all was
+    delivered. Runs in a thread of its own, waited for up to the storages' shutdown timeouts:
+    the thread a signal interrupted may hold a lock that delivery needs."""
+    targets = list(_targets)
+    if not targets:
+        return True
+    results: list[bool] = []
+
+    def run() -> None:
+        for target in targets:
+            try:
+                results.append(target.drain(reason=reason))
+            except Exception:
+                logger.exception("pgmetrics: delivery at %s failed", reason)
+                results.append(False)
+
+    thread = threading.Thread(target=run, name="pgmetrics-shutdown", daemon=True)
+    thread.start()
+    limit = sum(float(target.shutdown_timeout) for target in targets) + _GRACE
+    thread.join(limit)
+    if thread.is_alive():
+        logger.error(
+            "pgmetrics: delivery at %s did not finish within %.1f s; what it held is lost",
+            reason,
+            limit,
+        )
+        return False
+    return all(results)
+
+
+def start(storage: Any) -> None:
+    """Starts a storage's delivery now when it can (a database storage claims its spool)."""
+    starter = getattr(storage, "start", None)
+    if callable(starter):
+        try:
+            starter()
+        except Exception:
+            logger.exception("pgmetrics: starting the storage failed")
+
+
+def deliver(storage: Any, reason: str) -> bool:
+    """A storage delivers what it holds at a shutdown hook: ``drain`` (spooling the rest) where
+    it has one, else ``flush``. Never raises: a hook must let the server go on shutting down."""
+    try:
+        drain = getattr(storage, "drain", None)
+        if callable(drain):
+            return bool(drain(reason=reason))
+        return bool(storage.flush())
+    except Exception:
+        logger.exception("pgmetrics: delivery at %s failed", reason)
+        return False
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    previous = _previous
+    if callable(previous):
+        previous(signum, frame)
+        return
+    if previous == signal.SIG_IGN:
+        return
+    drain_all("SIGTERM")
+    # Python cannot reinstall a handler installed outside it: the default action comes closest.
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
