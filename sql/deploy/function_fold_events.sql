@@ -20,7 +20,7 @@ VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 -- The groupings below hold every pending histogram element: spilling them to disk costs more than this memory.
-SET work_mem = '64MB'
+SET work_mem = '256MB'
 AS $$
 DECLARE
     v_route_cells bigint;
