@@ -9,7 +9,15 @@ Rows hold lognormal latencies, 1,000 requests an hour. PostgreSQL compresses a r
 about 2 kB (TOAST_TUPLE_THRESHOLD; toast_tuple_target does not lower it), so the histogram's
 own size decides the row's. Merges: 24 hourly rows into one day, and 2,000 keys x 7 days
 into 14,000 day buckets. Also: plpgsql against LANGUAGE sql for the hot functions, and the
-cost of Histogram.add() in Python. Figures are printed and appended to bench/RESULTS.md.
+cost of Histogram.add() in Python. Figures are printed and appended to bench/RESULTS.md
+(unless --no-record).
+
+With the tiers (docs/TIERS.md) this measures the same as before: it builds its own candidate
+tables and calls only the histogram functions, which the tiers did not change. The candidates
+leave out the hourly table's duration_quantiles (p50/p95/p99, a float8[3] of about 50 bytes that
+fold_events now writes with each row), alike for every form; bench.storage measures the hourly
+table itself. The day merges are the work fold_events now does once per rollup row, and the
+summaries do at read time only for buckets that no stored row holds.
 """
 
 from __future__ import annotations

@@ -2,10 +2,14 @@
 histograms and without (the baseline), in the same run.
 
 Two databases of one throwaway durable cluster get --keys route keys x --days days of hourly
-rows, written in time order so that the daily triggers build the daily tier as in production.
-In one, every row holds the histogram of 1,000 lognormal latencies (sigma 0.5 or 1.0, medians
-from 5 ms to 800 ms: a pool of 240 histograms drawn once); in the other, the same counts with
-empty histograms. Each read is timed on both, alternating; the ratio is with / without.
+cells, staged in pgmetrics.route_cells in time order and folded by pgmetrics.fold_events() after
+each day, as a scheduled fold would, so that the hourly table and the rollups (UTC day, ISO week,
+month) are built as in production, each row with its stored p50/p95/p99. The daily tier and its
+triggers of the first release are gone: reads by UTC day and week now take the rollup rows.
+In one database, every cell holds the histogram of 1,000 lognormal latencies (sigma 0.5 or 1.0,
+medians from 5 ms to 800 ms: a pool of 240 histograms drawn once); in the other, the same counts
+with empty histograms. Each read is timed on both, alternating; the ratio is with / without.
+The fold itself is not timed here (bench.ingest and bench.backfill measure it).
 
     python -m bench.percentiles [--keys 2000] [--days 7] [--runs 7]
 """
@@ -32,13 +36,12 @@ END = datetime(2026, 11, 29, tzinfo=UTC)
 POOL = 240
 
 FILL = """
-INSERT INTO pgmetrics.route_metrics (
-    route, method, period_start, period_end, total_requests, successful, failed,
-    total_duration_ms, min_duration_ms, max_duration_ms, last_request_at, zero_count,
-    duration_histogram
+INSERT INTO pgmetrics.route_cells (
+    route, method, period_start, total_requests, successful, total_duration_ms,
+    min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram
 )
 SELECT
-    '/api/resource' || lpad(k::text, 4, '0'), 'GET', h, h + interval '1 hour', p.n, p.n, 0,
+    '/api/resource' || lpad(k::text, 4, '0'), 'GET', h, p.n, p.n,
     p.total, p.min_ms, p.max_ms, h + interval '59 minutes', 0,
     CASE WHEN %(histograms)s THEN p.packed ELSE '{}' END
 FROM generate_series(0, %(keys)s - 1) AS k
@@ -49,12 +52,12 @@ ORDER BY k
 
 READS: list[tuple[str, LiteralString, dict[str, object]]] = [
     (
-        "{days} days by day, every key (daily rows as stored)",
+        "{days} days by day, every key (UTC day rollup rows as stored)",
         "SELECT * FROM pgmetrics.route_metrics_summary(%(start)s, %(end)s, 'day')",
         {},
     ),
     (
-        "{days} days by week, every key (the days merged per key)",
+        "{days} days by week, every key (week rollups; hours at the edges merged)",
         "SELECT * FROM pgmetrics.route_metrics_summary(%(start)s, %(end)s, 'week')",
         {},
     ),
@@ -92,7 +95,7 @@ def _load_pool(conn: psycopg.Connection[tuple[object, ...]]) -> float:
     rng = random.Random(42)
     conn.execute(
         "CREATE TABLE pool (id int PRIMARY KEY, n bigint, total float8, min_ms float8, "
-        "max_ms float8, packed bigint[])"
+        "max_ms float8, packed int[])"
     )
     buckets = 0
     with conn.cursor() as cur:
@@ -115,6 +118,10 @@ def _fill(conn: psycopg.Connection[tuple[object, ...]], keys: int, days: int, fu
         conn.execute(
             FILL, {"keys": keys, "hour": start + timedelta(hours=hour), "histograms": full}
         )
+        if hour % 24 == 23:
+            conn.execute("SELECT pgmetrics.fold_events()")
+    pending = conn.execute("SELECT count(*) FROM pgmetrics.route_cells").fetchone()
+    assert pending == (0,), f"{pending} cells left unfolded"
     conn.execute("VACUUM ANALYZE")
 
 

@@ -1,13 +1,20 @@
-"""Summary read times at scale, and what the daily-tier triggers cost the writers.
+"""Summary read times at scale, over the hourly table and the rollups that fold_events builds.
 
 Builds a throwaway durable cluster, deploys the schema with sqitch and loads 2,000 route keys
-(1,000 routes x GET/POST) x 90 days of hourly rows through INSERT ... SELECT generate_series into
-pgmetrics.route_metrics in time order, as the rows of a live system arrive, so the statement-level
-triggers build the daily tier as they would in production. It does the same for 365 days in a
-second database, times the summaries on both, alternating between them, then measures the
-triggers on a small database. Prints medians, targets and verdicts as Markdown.
+(1,000 routes x GET/POST) x 90 days of hourly cells through INSERT ... SELECT generate_series into
+pgmetrics.route_cells in time order, as ingest_batch stages the cells of a live system, and runs
+pgmetrics.fold_events() after each chunk of --chunk-days days, as a scheduled fold would, so that
+the hourly table and the rollups (UTC day, ISO week, calendar month) are built as in production;
+the rollups are then checked against the hourly rows. It does the same for 365 days in a second
+database and times the summaries on both, alternating between them. Prints medians, targets and
+verdicts as Markdown. --routes and --days make a smaller run.
 
-    python -m bench.summaries [--runs 15] [--append bench/RESULTS.md]
+The first release also measured here what its daily-tier triggers cost the writers. Those
+triggers and the daily tables are gone: writers only append, and the fold that replaced them is
+measured by bench.ingest and bench.backfill.
+
+    python -m bench.summaries [--runs 15] [--routes 1000] [--days 90 365] [--chunk-days 10]
+                              [--append bench/RESULTS.md]
 """
 
 from __future__ import annotations
@@ -18,11 +25,10 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import LiteralString
 
 import psycopg
 from psycopg import sql
@@ -36,37 +42,19 @@ END = datetime(2026, 11, 29, tzinfo=UTC)  # data ends here: the newest hour is E
 CHUNK_DAYS = 10
 
 LOAD = """
-INSERT INTO pgmetrics.route_metrics (
-    route, method, period_start, period_end, total_requests, successful, failed,
-    total_duration_ms, min_duration_ms, max_duration_ms, last_request_at
+INSERT INTO pgmetrics.route_cells (
+    route, method, period_start, total_requests, successful, total_duration_ms,
+    min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram
 )
 SELECT
-    '/api/resource' || lpad(k::text, 4, '0') || '/{id}', m.method, h, h + interval '1 hour',
-    10 + (k + hr) %% 7, 10 + (k + hr) %% 7 - (k + hr) %% 3, (k + hr) %% 3,
-    (10 + (k + hr) %% 7) * 12.5, 1.5, 80 + (k + hr) %% 40, h + interval '59 minutes'
+    '/api/resource' || lpad(k::text, 4, '0') || '/{id}', m.method, h,
+    10 + (k + hr) %% 7, 10 + (k + hr) %% 7 - (k + hr) %% 3,
+    (10 + (k + hr) %% 7) * 12.5, 1.5, 80 + (k + hr) %% 40, h + interval '59 minutes', 0, '{}'
 FROM generate_series(0, %(routes)s - 1) AS k
 CROSS JOIN unnest(%(methods)s::text[]) AS m (method)
 CROSS JOIN generate_series(%(first)s::timestamptz, %(last)s::timestamptz, interval '1 hour') AS h
 CROSS JOIN LATERAL (SELECT extract(epoch FROM h)::bigint / 3600 AS hr) AS x
 ORDER BY h, k, m.method
-"""
-
-UPSERT = """
-INSERT INTO pgmetrics.route_metrics AS m (
-    route, method, period_start, period_end, total_requests, successful, failed,
-    total_duration_ms, min_duration_ms, max_duration_ms, last_request_at
-)
-SELECT '/upsert/' || k, 'GET', %(hour)s::timestamptz, %(hour)s::timestamptz + interval '1 hour',
-       3, 2, 1, 30, 5, 15, %(hour)s::timestamptz + interval '30 minutes'
-FROM generate_series(1, %(rows)s) AS k
-ON CONFLICT (route, method, period_start) DO UPDATE SET
-    total_requests = m.total_requests + excluded.total_requests,
-    successful = m.successful + excluded.successful,
-    failed = m.failed + excluded.failed,
-    total_duration_ms = m.total_duration_ms + excluded.total_duration_ms,
-    min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
-    max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
-    last_request_at = GREATEST(m.last_request_at, excluded.last_request_at)
 """
 
 ALL_KEYS = (
@@ -88,9 +76,9 @@ class Query:
     target_ms: float | None
 
 
-def _queries() -> list[Query]:
+def _queries(short_days: int, routes: int) -> list[Query]:
     week = {"start": END - timedelta(days=7), "end": END, "bucket": "day", "tz": "UTC"}
-    route = "/api/resource0042/{id}"
+    route = f"/api/resource{min(42, routes - 1):04d}/{{id}}"
     return [
         Query("7 days by day, all keys (server)", ALL_KEYS_SERVER, week, 50.0),
         Query("7 days by day, all keys (rows fetched by psycopg)", ALL_KEYS, week, None),
@@ -102,7 +90,7 @@ def _queries() -> list[Query]:
             None,
         ),
         Query(
-            "7 days by day in Europe/Berlin, all keys (hourly tier, server)",
+            "7 days by day in Europe/Berlin, all keys (hourly tier, not a report zone, server)",
             ALL_KEYS_SERVER,
             {**week, "tz": "Europe/Berlin"},
             None,
@@ -114,9 +102,9 @@ def _queries() -> list[Query]:
             None,
         ),
         Query(
-            "90 days, all, one route",
+            f"{short_days} days, all, one route",
             ONE_ROUTE,
-            {**week, "start": END - timedelta(days=90), "bucket": "all", "route": route},
+            {**week, "start": END - timedelta(days=short_days), "bucket": "all", "route": route},
             None,
         ),
     ]
@@ -134,59 +122,69 @@ def _fetch_all(
     return conn.execute(query, params).fetchall()
 
 
-def _median_ms(action: Callable[[], object], runs: int) -> float:
-    action()  # warm the caches and the plan
-    samples = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - began) * 1000)
-    return statistics.median(samples)
-
-
-def _load(conn: psycopg.Connection[tuple[object, ...]], first: datetime, last: datetime) -> None:
-    """Loads whole days [first, last) in chunks, each chunk one statement (one trigger firing)."""
+def _load(
+    conn: psycopg.Connection[tuple[object, ...]],
+    first: datetime,
+    last: datetime,
+    routes: int,
+    chunk_days: int,
+) -> None:
+    """Stages whole days [first, last) in chunks, each chunk one statement, and folds each."""
     day = first
     while day < last:
-        stop = min(day + timedelta(days=CHUNK_DAYS), last)
+        stop = min(day + timedelta(days=chunk_days), last)
         conn.execute(
             LOAD,
             {
-                "routes": ROUTES,
+                "routes": routes,
                 "methods": list(METHODS),
                 "first": day,
                 "last": stop - timedelta(hours=1),
             },
         )
+        conn.execute("SELECT pgmetrics.fold_events()")
         day = stop
+    conn.execute("VACUUM ANALYZE pgmetrics.route_cells")
     conn.execute("VACUUM ANALYZE pgmetrics.route_metrics")
-    conn.execute("VACUUM ANALYZE pgmetrics.route_metrics_daily")
+    conn.execute("VACUUM ANALYZE pgmetrics.route_metrics_rollup")
 
 
-def _check_daily_tier(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+def _check_rollups(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Every UTC rollup row (day, week, month) equals the sum of its hourly rows, and no cell is
+    left pending."""
     row = conn.execute(
         """
         SELECT count(*) FROM (
-            SELECT route, method, date_trunc('day', period_start, 'UTC') AS day,
+            SELECT route, method, g.grain, date_trunc(g.grain, period_start, 'UTC') AS period,
                    sum(total_requests) AS n, sum(failed) AS f, max(last_request_at) AS l
-            FROM pgmetrics.route_metrics GROUP BY 1, 2, 3
+            FROM pgmetrics.route_metrics
+            CROSS JOIN unnest(ARRAY['day', 'week', 'month']) AS g (grain)
+            GROUP BY 1, 2, 3, 4
         ) AS h
-        FULL JOIN pgmetrics.route_metrics_daily AS d
-            ON d.route = h.route AND d.method = h.method AND d.period_start = h.day
-        WHERE h.n IS DISTINCT FROM d.total_requests OR h.f IS DISTINCT FROM d.failed
-            OR h.l IS DISTINCT FROM d.last_request_at
+        FULL JOIN (
+            SELECT * FROM pgmetrics.route_metrics_rollup WHERE zone = 'UTC'
+        ) AS r
+            ON r.route = h.route AND r.method = h.method AND r.grain = h.grain
+            AND r.period_start = h.period
+        WHERE h.n IS DISTINCT FROM r.total_requests OR h.f IS DISTINCT FROM r.failed
+            OR h.l IS DISTINCT FROM r.last_request_at
         """
     ).fetchone()
-    assert row == (0,), f"daily tier differs from the hourly tier in {row} rows"
+    assert row == (0,), f"rollups differ from the hourly tier in {row} rows"
+    pending = conn.execute("SELECT count(*) FROM pgmetrics.route_cells").fetchone()
+    assert pending == (0,), f"{pending} cells left unfolded"
 
 
 def _time_queries(
-    conns: dict[int, psycopg.Connection[tuple[object, ...]]], runs: int
+    conns: dict[int, psycopg.Connection[tuple[object, ...]]],
+    runs: int,
+    short_days: int,
+    routes: int,
 ) -> dict[int, dict[str, float]]:
     """Median times per database; the runs alternate between the databases, so that the load
     other processes put on the machine weighs on both alike."""
     results: dict[int, dict[str, float]] = {days: {} for days in conns}
-    for query in _queries():
+    for query in _queries(short_days, routes):
         samples: dict[int, list[float]] = {days: [] for days in conns}
         for conn in conns.values():
             _fetch_all(conn, query.text, query.params)  # warm the caches and the plan
@@ -200,107 +198,6 @@ def _time_queries(
     return results
 
 
-# The alternative measured against the statement-level triggers: one upsert of the daily row per
-# hourly row written. It lives only in the benchmark's database.
-ROW_LEVEL: tuple[LiteralString, ...] = (
-    """
-    CREATE FUNCTION pgmetrics_bench_row_apply() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-    DECLARE
-        v_total bigint := NEW.total_requests;
-        v_successful bigint := NEW.successful;
-        v_failed bigint := NEW.failed;
-        v_duration double precision := NEW.total_duration_ms;
-    BEGIN
-        IF TG_OP = 'UPDATE' THEN
-            v_total := v_total - OLD.total_requests;
-            v_successful := v_successful - OLD.successful;
-            v_failed := v_failed - OLD.failed;
-            v_duration := v_duration - OLD.total_duration_ms;
-        END IF;
-        INSERT INTO pgmetrics.route_metrics_daily AS d (
-            route, method, period_start, period_end, total_requests, successful, failed,
-            total_duration_ms, min_duration_ms, max_duration_ms, last_request_at
-        ) VALUES (
-            NEW.route, NEW.method, date_trunc('day', NEW.period_start, 'UTC'),
-            date_trunc('day', NEW.period_start, 'UTC') + interval '24 hours', v_total, v_successful,
-            v_failed, v_duration, NEW.min_duration_ms, NEW.max_duration_ms, NEW.last_request_at
-        )
-        ON CONFLICT ON CONSTRAINT route_metrics_daily_pkey DO UPDATE SET
-            total_requests = d.total_requests + excluded.total_requests,
-            successful = d.successful + excluded.successful,
-            failed = d.failed + excluded.failed,
-            total_duration_ms = d.total_duration_ms + excluded.total_duration_ms,
-            min_duration_ms = LEAST(d.min_duration_ms, excluded.min_duration_ms),
-            max_duration_ms = GREATEST(d.max_duration_ms, excluded.max_duration_ms),
-            last_request_at = GREATEST(d.last_request_at, excluded.last_request_at);
-        RETURN NULL;
-    END
-    $$
-    """,
-    """
-    CREATE TRIGGER bench_row_level AFTER INSERT OR UPDATE ON pgmetrics.route_metrics
-    FOR EACH ROW EXECUTE FUNCTION pgmetrics_bench_row_apply()
-    """,
-)
-STATEMENT_TRIGGERS = ("route_metrics_daily_insert", "route_metrics_daily_update")
-MODES = {"off": (), "statement": STATEMENT_TRIGGERS, "row": ("bench_row_level",)}
-
-
-def _trigger_costs(cluster: LocalCluster, runs: int) -> list[tuple[str, dict[str, float]]]:
-    """Median times of writes with no trigger, the statement-level triggers, and a row-level one."""
-    with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
-        admin.execute("CREATE DATABASE bench_triggers")
-    dsn = cluster.dsn("bench_triggers")
-    deploy(dsn)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SET synchronous_commit = off")
-        for statement in ROW_LEVEL:
-            conn.execute(statement)
-
-        def switch(mode: str) -> None:
-            for name in (*STATEMENT_TRIGGERS, "bench_row_level"):
-                verb = sql.SQL("ENABLE" if name in MODES[mode] else "DISABLE")
-                conn.execute(
-                    sql.SQL("ALTER TABLE pgmetrics.route_metrics {} TRIGGER {}").format(
-                        verb, sql.Identifier(name)
-                    )
-                )
-
-        def single_calls(mode: str) -> float:
-            switch(mode)
-            at = END - timedelta(hours=1)
-            samples = []
-            for i in range(2000):
-                began = time.perf_counter()
-                conn.execute(
-                    "SELECT pgmetrics.record_route_metric(%s, 'GET', true, 12.5, %s)",
-                    (f"/single/{i % 50}", at),
-                )
-                # The call appends an event; the fold is what upserts the hourly row.
-                conn.execute("SELECT pgmetrics.fold_events()")
-                samples.append((time.perf_counter() - began) * 1000)
-            return statistics.median(samples)
-
-        def upsert(mode: str, hour: datetime) -> float:
-            switch(mode)
-            return _median_ms(lambda: conn.execute(UPSERT, {"hour": hour, "rows": 10_000}), runs)
-
-        single: dict[str, list[float]] = {mode: [] for mode in MODES}
-        for _ in range(3):  # interleaved, so that drifting load on the machine hits every mode
-            for mode in MODES:
-                single[mode].append(single_calls(mode))
-        bulk = {mode: upsert(mode, END - timedelta(hours=10 + n)) for n, mode in enumerate(MODES)}
-        switch("statement")
-    return [
-        (
-            "one record_route_metric call and fold_events (upsert of an existing hour)",
-            {mode: statistics.median(times) for mode, times in single.items()},
-        ),
-        ("10,000-row INSERT ... ON CONFLICT DO UPDATE (all rows conflict)", bulk),
-    ]
-
-
 def _fmt(ms: float) -> str:
     return f"{ms:.2f} ms" if ms < 10 else f"{ms:.1f} ms"
 
@@ -308,8 +205,19 @@ def _fmt(ms: float) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="timed runs per query (median)")
+    parser.add_argument("--routes", type=int, default=ROUTES, help="routes (x GET/POST = keys)")
+    parser.add_argument(
+        "--days",
+        type=int,
+        nargs=2,
+        default=[90, 365],
+        metavar=("SHORT", "LONG"),
+        help="days kept in the two databases",
+    )
+    parser.add_argument("--chunk-days", type=int, default=CHUNK_DAYS, help="days staged per fold")
     parser.add_argument("--append", type=Path, help="append the Markdown report to this file")
     args = parser.parse_args(argv)
+    short, long = args.days
 
     lines: list[str] = []
 
@@ -318,7 +226,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines.append(text)
 
     started = datetime.now(UTC)
-    say(f"## {started:%Y-%m-%d %H:%M} UTC: `python -m bench.summaries --runs {args.runs}`")
+    command = f"python -m bench.summaries --runs {args.runs}"
+    if args.routes != ROUTES or (short, long) != (90, 365) or args.chunk_days != CHUNK_DAYS:
+        command += f" --routes {args.routes} --days {short} {long} --chunk-days {args.chunk_days}"
+    say(f"## {started:%Y-%m-%d %H:%M} UTC: `{command}`")
     say()
     say(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     with LocalCluster(durable=True) as cluster:
@@ -326,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"PostgreSQL {_one(conn, 'SHOW server_version')}")
         conns: dict[int, psycopg.Connection[tuple[object, ...]]] = {}
         try:
-            for days in (90, 365):
+            for days in (short, long):
                 name = f"bench_{days}_days"
                 with psycopg.connect(cluster.dsn(), autocommit=True) as admin:
                     admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -334,25 +245,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                 conn = psycopg.connect(cluster.dsn(name), autocommit=True)
                 conns[days] = conn
                 began = time.perf_counter()
-                _load(conn, END - timedelta(days=days), END)
-                _check_daily_tier(conn)
+                _load(conn, END - timedelta(days=days), END, args.routes, args.chunk_days)
+                loaded = time.perf_counter() - began
+                _check_rollups(conn)
                 hourly = _one(conn, "SELECT count(*) FROM pgmetrics.route_metrics")
-                daily = _one(conn, "SELECT count(*) FROM pgmetrics.route_metrics_daily")
+                rollups = _one(conn, "SELECT count(*) FROM pgmetrics.route_metrics_rollup")
                 say(
                     f"- {days} days kept (database {name}): {hourly:,} hourly rows, "
-                    f"{daily:,} daily rows (loaded through the triggers in "
-                    f"{time.perf_counter() - began:.0f} s; daily tier checked equal to the "
-                    "hourly tier)"
+                    f"{rollups:,} rollup rows (UTC day, week, month; staged in route_cells and "
+                    f"folded every {args.chunk_days} days in {loaded:.0f} s; rollups checked "
+                    "equal to the hourly tier)"
                 )
-            timings = _time_queries(conns, args.runs)
+            timings = _time_queries(conns, args.runs, short, args.routes)
         finally:
             for conn in conns.values():
                 conn.close()
         say()
-        say("| Query | 90 days | 365 days | 365d/90d | Target | Met |")
+        say(f"| Query | {short} days | {long} days | {long}d/{short}d | Target | Met |")
         say("|---|---|---|---|---|---|")
-        for query in _queries():
-            t90, t365 = timings[90][query.name], timings[365][query.name]
+        for query in _queries(short, args.routes):
+            t90, t365 = timings[short][query.name], timings[long][query.name]
             ratio = t365 / t90
             if query.target_ms is None:
                 target, met = "-", "-"
@@ -363,18 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"| {query.name} | {_fmt(t90)} | {_fmt(t365)} | {ratio:.2f} | {target} | {met} |")
         say()
         say(
-            "Cost of the daily tier to writers (medians, synchronous_commit off): no trigger, the "
-            "statement-level triggers pgmetrics uses, and a row-level trigger doing the same work:"
+            "The daily-tier triggers of the first release, and the measure of their cost to "
+            "writers, are gone: writers only append, and the fold's cost is measured by "
+            "bench.ingest and bench.backfill."
         )
-        say()
-        say("| Write | no trigger | statement-level | added | row-level | added |")
-        say("|---|---|---|---|---|---|")
-        for name, t in _trigger_costs(cluster, args.runs):
-            off, stmt, row = t["off"], t["statement"], t["row"]
-            say(
-                f"| {name} | {_fmt(off)} | {_fmt(stmt)} | {_fmt(stmt - off)} "
-                f"| {_fmt(row)} | {_fmt(row - off)} |"
-            )
         say()
     if args.append is not None:
         with args.append.open("a", encoding="utf-8") as handle:

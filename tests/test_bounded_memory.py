@@ -121,7 +121,7 @@ BEGIN
     PERFORM pg_catalog.pg_sleep(0.05);
     RETURN NULL;
 END $$;
-CREATE TRIGGER slow_row AFTER INSERT OR UPDATE ON pgmetrics.route_metrics
+CREATE TRIGGER slow_row AFTER INSERT OR UPDATE ON pgmetrics.route_cells
 FOR EACH ROW EXECUTE FUNCTION public.slow_row();
 """
 

@@ -28,7 +28,7 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER sleep_while_slow BEFORE INSERT OR UPDATE ON pgmetrics.route_metrics
+CREATE TRIGGER sleep_while_slow BEFORE INSERT OR UPDATE ON pgmetrics.route_cells
 FOR EACH STATEMENT EXECUTE FUNCTION public.sleep_while_slow();
 INSERT INTO public.slow VALUES (true);
 """

@@ -59,8 +59,18 @@ INSERT INTO pgmetrics.operation_metrics_daily (
     max_duration_ms, last_execution_at, zero_count, duration_histogram
 )
 SELECT
-    r.operation, r.period_start, r.period_start + INTERVAL '24 hours', r.total_executions, r.successful, r.failed,
-    r.total_duration_ms, r.min_duration_ms, r.max_duration_ms, r.last_execution_at, r.zero_count, r.duration_histogram
+    r.operation,
+    r.period_start,
+    r.period_start + interval '24 hours' AS period_end,
+    r.total_executions,
+    r.successful,
+    r.failed,
+    r.total_duration_ms,
+    r.min_duration_ms,
+    r.max_duration_ms,
+    r.last_execution_at,
+    r.zero_count,
+    r.duration_histogram
 FROM pgmetrics.operation_metrics_rollup AS r
 WHERE r.grain = 'day' AND r.zone = 'UTC';
 

@@ -60,8 +60,19 @@ INSERT INTO pgmetrics.route_metrics_daily (
     max_duration_ms, last_request_at, zero_count, duration_histogram
 )
 SELECT
-    r.route, r.method, r.period_start, r.period_start + INTERVAL '24 hours', r.total_requests, r.successful, r.failed,
-    r.total_duration_ms, r.min_duration_ms, r.max_duration_ms, r.last_request_at, r.zero_count, r.duration_histogram
+    r.route,
+    r.method,
+    r.period_start,
+    r.period_start + interval '24 hours' AS period_end,
+    r.total_requests,
+    r.successful,
+    r.failed,
+    r.total_duration_ms,
+    r.min_duration_ms,
+    r.max_duration_ms,
+    r.last_request_at,
+    r.zero_count,
+    r.duration_histogram
 FROM pgmetrics.route_metrics_rollup AS r
 WHERE r.grain = 'day' AND r.zone = 'UTC';
 
