@@ -178,7 +178,7 @@ BEGIN
         WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
             AND (_operation_metrics_summary.operation IS NULL OR e.operation = _operation_metrics_summary.operation)
     ),
-    keyed AS NOT MATERIALIZED (
+    keyed AS MATERIALIZED (
         SELECT
             CASE _operation_metrics_summary.bucket
                 WHEN 'all' THEN _operation_metrics_summary.start
@@ -190,6 +190,7 @@ BEGIN
     ),
     groups AS MATERIALIZED (
         SELECT
+            pg_catalog.row_number() OVER () AS id,
             k.bucket_start, k.operation, pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s,
             pg_catalog.sum(k.f)::bigint AS f, pg_catalog.sum(k.d) AS d, pg_catalog.min(k.lo) AS lo,
             pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t, pg_catalog.sum(k.z)::bigint AS z,
@@ -197,36 +198,34 @@ BEGIN
         FROM keyed AS k
         GROUP BY k.bucket_start, k.operation
     ),
-    -- Only buckets made of several rows, or of pending ones, merge their histograms.
+    -- Only buckets made of several rows, or of pending ones, merge their histograms, grouped on integers.
     merged AS (
-        SELECT k.bucket_start, k.operation, u.e >> 15 AS bucket, pg_catalog.sum(u.e & 32767) AS c
+        SELECT g.id, u.e >> 15 AS bucket, pg_catalog.sum(u.e & 32767) AS c
         FROM keyed AS k
         INNER JOIN groups AS g
             ON g.bucket_start = k.bucket_start AND g.operation = k.operation
             AND (g.parts > 1 OR g.quantiles IS NULL)
         CROSS JOIN LATERAL pg_catalog.unnest(k.histogram) AS u (e)
-        GROUP BY 1, 2, 3
+        GROUP BY g.id, u.e >> 15
     ),
     quantiles AS (
         SELECT
-            w.bucket_start, w.operation, pg_catalog.max(w.total) AS total,
+            w.id, pg_catalog.max(w.total) AS total,
             pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
             pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
             pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.99 * w.total))) AS b99
         FROM (
             SELECT
-                m.bucket_start, m.operation, m.bucket,
+                m.id, m.bucket,
                 -- In double precision: exact to 2^53, and far cheaper per element than numeric.
-                g.z::double precision + pg_catalog.sum(m.c::double precision) OVER (
-                    PARTITION BY m.bucket_start, m.operation ORDER BY m.bucket
-                ) AS seen,
                 g.z::double precision
-                + pg_catalog.sum(m.c::double precision) OVER (PARTITION BY m.bucket_start, m.operation) AS total
+                + pg_catalog.sum(m.c::double precision) OVER (PARTITION BY m.id ORDER BY m.bucket) AS seen,
+                g.z::double precision + pg_catalog.sum(m.c::double precision) OVER (PARTITION BY m.id) AS total
             FROM merged AS m
-            INNER JOIN groups AS g ON g.bucket_start = m.bucket_start AND g.operation = m.operation
+            INNER JOIN groups AS g ON g.id = m.id
             WHERE m.c > 0
         ) AS w
-        GROUP BY 1, 2
+        GROUP BY w.id
     )
     SELECT
         g.bucket_start, g.operation, g.n, g.s, g.f, g.f::double precision / g.n::double precision, g.d,
@@ -251,7 +250,7 @@ BEGIN
             END, g.lo), g.hi) END,
         g.t
     FROM groups AS g
-    LEFT JOIN quantiles AS q ON q.bucket_start = g.bucket_start AND q.operation = g.operation;
+    LEFT JOIN quantiles AS q ON q.id = g.id;
 END
 $$;
 

@@ -188,7 +188,7 @@ BEGIN
             AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
             AND (v_method IS NULL OR e.method = v_method)
     ),
-    keyed AS NOT MATERIALIZED (
+    keyed AS MATERIALIZED (
         SELECT
             CASE _route_metrics_summary.bucket
                 WHEN 'all' THEN _route_metrics_summary.start
@@ -200,6 +200,7 @@ BEGIN
     ),
     groups AS MATERIALIZED (
         SELECT
+            pg_catalog.row_number() OVER () AS id,
             k.bucket_start, k.route, k.method, pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s,
             pg_catalog.sum(k.f)::bigint AS f, pg_catalog.sum(k.d) AS d, pg_catalog.min(k.lo) AS lo,
             pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t, pg_catalog.sum(k.z)::bigint AS z,
@@ -207,36 +208,34 @@ BEGIN
         FROM keyed AS k
         GROUP BY k.bucket_start, k.route, k.method
     ),
-    -- Only buckets made of several rows, or of pending ones, merge their histograms.
+    -- Only buckets made of several rows, or of pending ones, merge their histograms, grouped on integers.
     merged AS (
-        SELECT k.bucket_start, k.route, k.method, u.e >> 15 AS bucket, pg_catalog.sum(u.e & 32767) AS c
+        SELECT g.id, u.e >> 15 AS bucket, pg_catalog.sum(u.e & 32767) AS c
         FROM keyed AS k
         INNER JOIN groups AS g
             ON g.bucket_start = k.bucket_start AND g.route = k.route AND g.method = k.method
             AND (g.parts > 1 OR g.quantiles IS NULL)
         CROSS JOIN LATERAL pg_catalog.unnest(k.histogram) AS u (e)
-        GROUP BY 1, 2, 3, 4
+        GROUP BY g.id, u.e >> 15
     ),
     quantiles AS (
         SELECT
-            w.bucket_start, w.route, w.method, pg_catalog.max(w.total) AS total,
+            w.id, pg_catalog.max(w.total) AS total,
             pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
             pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
             pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.99 * w.total))) AS b99
         FROM (
             SELECT
-                m.bucket_start, m.route, m.method, m.bucket,
+                m.id, m.bucket,
                 -- In double precision: exact to 2^53, and far cheaper per element than numeric.
-                g.z::double precision + pg_catalog.sum(m.c::double precision) OVER (
-                    PARTITION BY m.bucket_start, m.route, m.method ORDER BY m.bucket
-                ) AS seen,
                 g.z::double precision
-                + pg_catalog.sum(m.c::double precision) OVER (PARTITION BY m.bucket_start, m.route, m.method) AS total
+                + pg_catalog.sum(m.c::double precision) OVER (PARTITION BY m.id ORDER BY m.bucket) AS seen,
+                g.z::double precision + pg_catalog.sum(m.c::double precision) OVER (PARTITION BY m.id) AS total
             FROM merged AS m
-            INNER JOIN groups AS g ON g.bucket_start = m.bucket_start AND g.route = m.route AND g.method = m.method
+            INNER JOIN groups AS g ON g.id = m.id
             WHERE m.c > 0
         ) AS w
-        GROUP BY 1, 2, 3
+        GROUP BY w.id
     )
     SELECT
         g.bucket_start, g.route, g.method, g.n, g.s, g.f, g.f::double precision / g.n::double precision, g.d,
@@ -261,7 +260,7 @@ BEGIN
             END, g.lo), g.hi) END,
         g.t
     FROM groups AS g
-    LEFT JOIN quantiles AS q ON q.bucket_start = g.bucket_start AND q.route = g.route AND q.method = g.method;
+    LEFT JOIN quantiles AS q ON q.id = g.id;
 END
 $$;
 

@@ -24,6 +24,9 @@ CREATE TABLE pgmetrics.route_cells (
     duration_histogram int[] NOT NULL
 );
 
+-- Every fold deletes what is staged: vacuumed often, the table stays as small as what it holds, and so do the
+-- summaries' scans of it.
+ALTER TABLE pgmetrics.route_cells SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 ALTER TABLE pgmetrics.route_cells ENABLE ROW LEVEL SECURITY;
 REVOKE ALL ON pgmetrics.route_cells FROM public;
 
