@@ -126,7 +126,7 @@ def run_demo(requests: int = 400) -> None:
         )
         print(
             f"demo: the data lived in {dsn}: hourly rows in pgmetrics.route_metrics and "
-            "pgmetrics.operation_metrics, daily rows in pgmetrics.route_metrics_daily and "
-            "pgmetrics.operation_metrics_daily"
+            "pgmetrics.operation_metrics, days, weeks and months in pgmetrics.route_metrics_rollup "
+            "and pgmetrics.operation_metrics_rollup"
         )
     print("demo: done; the throwaway cluster is removed")
