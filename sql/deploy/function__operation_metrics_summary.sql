@@ -123,6 +123,44 @@ BEGIN
     v_cover_start := pg_catalog.date_trunc('hour', v_mid_start - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 hour';
     v_cover_end := pg_catalog.date_trunc('hour', v_mid_end - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 hour';
 
+    -- With nothing pending in the range, buckets of one stored row need no grouping: hours, and the periods of the
+    -- rollup read when they make up the range exactly, are returned as stored.
+    IF NOT EXISTS (
+        SELECT FROM pgmetrics.operation_cells AS c
+        WHERE c.period_start >= v_hour_start AND c.period_start < v_hour_end
+            AND (_operation_metrics_summary.operation IS NULL OR c.operation = _operation_metrics_summary.operation)
+    ) AND NOT EXISTS (
+        SELECT FROM pgmetrics.operation_events AS e
+        WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
+            AND (_operation_metrics_summary.operation IS NULL OR e.operation = _operation_metrics_summary.operation)
+    ) THEN
+        IF _operation_metrics_summary.bucket = 'hour' THEN
+            RETURN QUERY
+            SELECT
+                h.period_start, h.operation, h.total_executions, h.successful, h.failed,
+                h.failed::double precision / h.total_executions::double precision, h.total_duration_ms,
+                h.total_duration_ms / h.total_executions::double precision, h.min_duration_ms, h.max_duration_ms,
+                h.duration_quantiles[1], h.duration_quantiles[2], h.duration_quantiles[3], h.last_execution_at
+            FROM pgmetrics.operation_metrics AS h
+            WHERE h.period_start >= v_hour_start AND h.period_start < v_hour_end
+                AND (_operation_metrics_summary.operation IS NULL OR h.operation = _operation_metrics_summary.operation);
+            RETURN;
+        END IF;
+        IF _operation_metrics_summary.bucket = v_grain AND v_offset = INTERVAL '0' AND v_cover_start = v_hour_start
+            AND v_cover_end = v_hour_end THEN
+            RETURN QUERY
+            SELECT
+                r.period_start, r.operation, r.total_executions, r.successful, r.failed,
+                r.failed::double precision / r.total_executions::double precision, r.total_duration_ms,
+                r.total_duration_ms / r.total_executions::double precision, r.min_duration_ms, r.max_duration_ms,
+                r.duration_quantiles[1], r.duration_quantiles[2], r.duration_quantiles[3], r.last_execution_at
+            FROM pgmetrics.operation_metrics_rollup AS r
+            WHERE r.grain = v_grain AND r.zone = v_zone AND r.period_start >= v_mid_start AND r.period_start < v_mid_end
+                AND (_operation_metrics_summary.operation IS NULL OR r.operation = _operation_metrics_summary.operation);
+            RETURN;
+        END IF;
+    END IF;
+
     RETURN QUERY
     WITH parts AS NOT MATERIALIZED (
         SELECT

@@ -128,6 +128,48 @@ BEGIN
     v_cover_start := pg_catalog.date_trunc('hour', v_mid_start - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 hour';
     v_cover_end := pg_catalog.date_trunc('hour', v_mid_end - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 hour';
 
+    -- With nothing pending in the range, buckets of one stored row need no grouping: hours, and the periods of the
+    -- rollup read when they make up the range exactly, are returned as stored.
+    IF NOT EXISTS (
+        SELECT FROM pgmetrics.route_cells AS c
+        WHERE c.period_start >= v_hour_start AND c.period_start < v_hour_end
+            AND (_route_metrics_summary.route IS NULL OR c.route = _route_metrics_summary.route)
+            AND (v_method IS NULL OR c.method = v_method)
+    ) AND NOT EXISTS (
+        SELECT FROM pgmetrics.route_events AS e
+        WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
+            AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
+            AND (v_method IS NULL OR e.method = v_method)
+    ) THEN
+        IF _route_metrics_summary.bucket = 'hour' THEN
+            RETURN QUERY
+            SELECT
+                h.period_start, h.route, h.method, h.total_requests, h.successful, h.failed,
+                h.failed::double precision / h.total_requests::double precision, h.total_duration_ms,
+                h.total_duration_ms / h.total_requests::double precision, h.min_duration_ms, h.max_duration_ms,
+                h.duration_quantiles[1], h.duration_quantiles[2], h.duration_quantiles[3], h.last_request_at
+            FROM pgmetrics.route_metrics AS h
+            WHERE h.period_start >= v_hour_start AND h.period_start < v_hour_end
+                AND (_route_metrics_summary.route IS NULL OR h.route = _route_metrics_summary.route)
+            AND (v_method IS NULL OR h.method = v_method);
+            RETURN;
+        END IF;
+        IF _route_metrics_summary.bucket = v_grain AND v_offset = INTERVAL '0' AND v_cover_start = v_hour_start
+            AND v_cover_end = v_hour_end THEN
+            RETURN QUERY
+            SELECT
+                r.period_start, r.route, r.method, r.total_requests, r.successful, r.failed,
+                r.failed::double precision / r.total_requests::double precision, r.total_duration_ms,
+                r.total_duration_ms / r.total_requests::double precision, r.min_duration_ms, r.max_duration_ms,
+                r.duration_quantiles[1], r.duration_quantiles[2], r.duration_quantiles[3], r.last_request_at
+            FROM pgmetrics.route_metrics_rollup AS r
+            WHERE r.grain = v_grain AND r.zone = v_zone AND r.period_start >= v_mid_start AND r.period_start < v_mid_end
+                AND (_route_metrics_summary.route IS NULL OR r.route = _route_metrics_summary.route)
+            AND (v_method IS NULL OR r.method = v_method);
+            RETURN;
+        END IF;
+    END IF;
+
     RETURN QUERY
     WITH parts AS NOT MATERIALIZED (
         SELECT
