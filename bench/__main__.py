@@ -25,7 +25,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "histogram": [],
     "storage": [],
     "percentiles": [],
-    "summaries": ["--append", "bench/RESULTS.md"],
+    "summaries": [],
     "ingest": [],
     "reads": [],
     "backfill": [],

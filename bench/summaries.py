@@ -14,25 +14,23 @@ triggers and the daily tables are gone: writers only append, and the fold that r
 measured by bench.ingest and bench.backfill.
 
     python -m bench.summaries [--runs 15] [--routes 1000] [--days 90 365] [--chunk-days 10]
-                              [--append bench/RESULTS.md]
+                              [--no-record]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
+from bench.results import append_results
 from pgmetrics.deploy import deploy
 from pgmetrics.localcluster import LocalCluster
 
@@ -215,7 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="days kept in the two databases",
     )
     parser.add_argument("--chunk-days", type=int, default=CHUNK_DAYS, help="days staged per fold")
-    parser.add_argument("--append", type=Path, help="append the Markdown report to this file")
+    parser.add_argument(
+        "--no-record", action="store_true", help="print only, leave bench/RESULTS.md as it is"
+    )
     args = parser.parse_args(argv)
     short, long = args.days
 
@@ -225,13 +225,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text, flush=True)
         lines.append(text)
 
-    started = datetime.now(UTC)
-    command = f"python -m bench.summaries --runs {args.runs}"
-    if args.routes != ROUTES or (short, long) != (90, 365) or args.chunk_days != CHUNK_DAYS:
-        command += f" --routes {args.routes} --days {short} {long} --chunk-days {args.chunk_days}"
-    say(f"## {started:%Y-%m-%d %H:%M} UTC: `{command}`")
-    say()
-    say(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     with LocalCluster(durable=True) as cluster:
         with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
             say(f"PostgreSQL {_one(conn, 'SHOW server_version')}")
@@ -280,9 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "bench.ingest and bench.backfill."
         )
         say()
-    if args.append is not None:
-        with args.append.open("a", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + "\n")
+    if not args.no_record:
+        append_results("Summaries at 2,000 keys x 90 and x 365 days", lines)
     return 0
 
 
