@@ -397,6 +397,35 @@ def test_a_lagging_replica_counts_each_event_once(db: Database, replica: LocalCl
         storage.close(5)
 
 
+def test_a_batch_delivered_while_a_replica_read_runs_counts_once(
+    db: Database, replica: LocalCluster
+) -> None:
+    with blackhole_proxy("127.0.0.1", replica.port) as proxy:
+        storage = _storage(db, replica, read_database=proxy.dsn(replica.dsn(db.name)))
+        try:
+            _record(storage, 11)
+            assert storage.flush(timeout=10)
+            wait_replayed(db, replica)
+            pause_replay(replica)
+            _record(storage, 6)
+            # The read's summary waits at the proxy while the 6 events are delivered to the
+            # primary: memory then holds them both as delivered during the read and as not
+            # replayed yet.
+            delivered: list[bool] = []
+            done = proxy.when_sent(
+                b"route_metrics_summary", lambda: delivered.append(storage.flush(10)), hold=True
+            )
+            assert _read_total(storage) == 17
+            assert done.is_set()
+            assert delivered == [True]
+            assert _stored_total(db.dsn) == 17
+            assert _read_total(storage) == 17
+            resume_replay(db, replica)
+            assert _read_total(storage) == 17
+        finally:
+            storage.close(5)
+
+
 def test_a_replica_behind_what_memory_holds_is_read_around(
     db: Database, replica: LocalCluster, caplog: pytest.LogCaptureFixture
 ) -> None:
