@@ -96,7 +96,7 @@ class _Unreplayed:
 
     def add(self, batch: Batch) -> None:
         """Keeps a batch the primary has just acknowledged (its last attempt committed)."""
-        if not batch.xids:
+        if not batch.xids or not batch.xids[-1]:
             return
         with self._lock:
             self._batches.append(batch)
