@@ -132,10 +132,6 @@ class _Unreplayed:
             if floor is not None and floor == self.floor and floor in committed:
                 self.floor = None
 
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._batches)
-
 
 def _is_connection_failure(exc: BaseException) -> bool:
     """No answer came from the server (as opposed to an error it sent): the connection is gone."""
