@@ -24,6 +24,7 @@ def from_env(environ: Mapping[str, str] | None = None) -> MetricsStorage:
         assert settings.database_url is not None  # noqa: S101 - load_settings checked it
         return DatabaseMetricsStorage(
             settings.database_url,
+            read_database=settings.read_database_url,
             batch_interval=settings.batch_interval,
             max_keys=settings.max_keys,
             shutdown_timeout=settings.shutdown_timeout,

@@ -20,12 +20,20 @@ def database_url(environ: Mapping[str, str] | None = None) -> str | None:
     return env.get("OBSERVABILITY_METRICS_DATABASE_URL") or env.get("DATABASE_URL") or None
 
 
+def read_database_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """OBSERVABILITY_METRICS_READ_DATABASE_URL: where reads go (a hot standby), None when unset."""
+    env = os.environ if environ is None else environ
+    return env.get("OBSERVABILITY_METRICS_READ_DATABASE_URL", "").strip() or None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """What ``pgmetrics.from_env()`` builds a storage from."""
 
     storage: StorageKind = "memory"
     database_url: str | None = None
+    # Reads only; recording always goes to database_url.
+    read_database_url: str | None = None
     batch_interval: float = 5.0  # seconds (the variable is in milliseconds)
     max_keys: int = 10_000
     shutdown_timeout: float = 10.0  # seconds
@@ -125,6 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         storage="database" if storage == "database" else "memory",
         database_url=url,
+        read_database_url=read_database_url(env) if storage == "database" else None,
         batch_interval=interval / 1000,
         max_keys=int(max_keys),
         shutdown_timeout=shutdown,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import math
 import os
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +29,7 @@ from pgmetrics.aggregate import (
     merge_cells,
 )
 from pgmetrics.deadline import Deadline, deadline
-from pgmetrics.errors import BatchRejectedError, from_psycopg
+from pgmetrics.errors import BatchRejectedError, DatabaseUnavailableError, from_psycopg
 from pgmetrics.flusher import Batch, Flusher, Outcome
 from pgmetrics.spool import DEFAULT_MAX_BYTES, Spool
 from pgmetrics.spool import cells as batch_cells
@@ -65,6 +67,72 @@ def _check_seconds(name: str, value: float, lowest: float) -> float:
     return float(value)
 
 
+class _ReplicaBehindError(DatabaseUnavailableError):
+    """The read replica has not replayed batches this process no longer holds in memory."""
+
+
+class _Unreplayed:
+    """Batches the primary acknowledged that the read replica may not have replayed yet: a read
+    on the replica counts from memory those its snapshot does not show committed, so that an
+    event is neither lost nor counted twice while the replica lags.
+
+    A read on the replica drops those it saw committed: replay only moves forward, so every later
+    snapshot of that replica sees them too. It does so only when no other replica read is under
+    way, as that one may have an older snapshot. At most ``max_cells`` cells are kept: beyond, the
+    oldest batches are dropped and ``floor`` keeps the transaction id that acknowledged the newest
+    of them. The flusher delivers one batch after the other, so the primary commits them in that
+    order and a standby replays them in that order: a snapshot that shows ``floor`` committed
+    shows every dropped batch, and a replica whose snapshot does not is too far behind to read
+    from.
+    """
+
+    def __init__(self, max_cells: int) -> None:
+        self.max_cells = max_cells
+        self.floor: str | None = None
+        self._lock = threading.Lock()
+        self._batches: list[Batch] = []
+        self._cells = 0
+        self._readers = 0
+
+    def add(self, batch: Batch) -> None:
+        """Keeps a batch the primary has just acknowledged (its last attempt committed)."""
+        if not batch.xids or not batch.xids[-1]:
+            return
+        with self._lock:
+            self._batches.append(batch)
+            self._cells += len(batch)
+            while self._cells > self.max_cells and self._batches:
+                oldest = self._batches.pop(0)
+                self._cells -= len(oldest)
+                self.floor = oldest.xids[-1]
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._lock:
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._readers -= 1
+
+    def batches(self) -> tuple[list[Batch], str | None]:
+        """The batches kept and the floor; the batches' cells are never changed after delivery."""
+        with self._lock:
+            return list(self._batches), self.floor
+
+    def confirm(self, committed: set[str], floor: str | None) -> None:
+        """After a read on the replica: forgets what its snapshot showed committed."""
+        with self._lock:
+            if self._readers != 1:
+                return
+            kept = [batch for batch in self._batches if committed.isdisjoint(batch.xids)]
+            self._batches = kept
+            self._cells = sum(len(batch) for batch in kept)
+            if floor is not None and floor == self.floor and floor in committed:
+                self.floor = None
+
+
 def _is_connection_failure(exc: BaseException) -> bool:
     """No answer came from the server (as opposed to an error it sent): the connection is gone."""
     if isinstance(exc, psycopg_pool.PoolTimeout | OSError):
@@ -81,6 +149,12 @@ class DatabaseMetricsStorage(AsyncReads):
     ``psycopg_pool.ConnectionPool``, used for both and never closed here.
     Reads call the summary functions and add what this process has not delivered yet; when the
     database cannot answer they answer from that memory alone, with ``source="memory"``.
+
+    ``read_database``, a DSN (a hot standby), takes the reads: recording still goes to
+    ``database``. A read the replica cannot serve goes to the primary, then to memory. Batches
+    the primary acknowledged are kept (up to ``max_cells`` cells) until a read on the replica
+    shows them replayed, and counted from memory until then. After the replica could not be
+    reached, reads go to the primary for ``retry_max`` seconds before it is tried again.
 
     Nothing waits on the database without a bound. ``connect_timeout`` bounds a connection (and
     the wait for one from a pool); ``statement_timeout`` a delivery, ``read_timeout`` a read,
@@ -112,6 +186,7 @@ class DatabaseMetricsStorage(AsyncReads):
         fold_interval: float = 60.0,
         spool_dir: str | os.PathLike[str] | None = None,
         spool_max_bytes: int = DEFAULT_MAX_BYTES,
+        read_database: str | None = None,
     ) -> None:
         if batch_interval <= 0:
             raise ValueError(f"batch_interval must be > 0 seconds, got {batch_interval}")
@@ -139,6 +214,16 @@ class DatabaseMetricsStorage(AsyncReads):
             self._pool = database
         # Reads have their own pool, so that a slow summary never delays delivery.
         self._read_pool: Pool | None = None
+        if read_database is not None and (not isinstance(read_database, str) or not read_database):
+            raise ValueError(f"read_database must be a non-empty DSN, got {read_database!r}")
+        # Reads go there first (a hot standby), falling back to the primary's read pool.
+        self._replica_conninfo = read_database
+        self._replica_pool: Pool | None = None
+        # After the replica could not be reached, reads go to the primary until this moment
+        # (time.monotonic()), rather than each waiting connect_timeout for it first.
+        self._replica_retry_at = 0.0
+        self._replica_retry = retry_max
+        self._unreplayed = None if read_database is None else _Unreplayed(max_cells)
         self._owns_pool = self._conninfo is not None
         self._pool_lock = threading.Lock()
         self._in_flight: Deadline | None = None
@@ -219,12 +304,15 @@ class DatabaseMetricsStorage(AsyncReads):
 
     # Delivery --------------------------------------------------------------------------------
 
-    def connection_string(self, statement_timeout: float) -> str:
-        """The DSN with pgmetrics' timeouts and keepalives added where it sets none itself, and
-        ``statement_timeout`` (seconds) for the server; what the storage's own pools use."""
-        if self._conninfo is None:
+    def connection_string(self, statement_timeout: float, conninfo: str | None = None) -> str:
+        """The DSN (``conninfo``, by default the storage's) with pgmetrics' timeouts and
+        keepalives added where it sets none itself, and ``statement_timeout`` (seconds) for the
+        server; what the storage's own pools use."""
+        if conninfo is None:
+            conninfo = self._conninfo
+        if conninfo is None:
             raise ValueError("a storage built on a caller's pool has no connection string")
-        params: dict[str, Any] = conninfo_to_dict(self._conninfo)
+        params: dict[str, Any] = conninfo_to_dict(conninfo)
         ours: dict[str, Any] = {
             "connect_timeout": max(2, math.ceil(self.connect_timeout)),  # libpq's least is 2
             **self._keepalives,
@@ -256,9 +344,20 @@ class DatabaseMetricsStorage(AsyncReads):
                 self._pool = self._new_pool("pgmetrics", self.statement_timeout)
             return self._pool
 
-    def _new_pool(self, name: str, statement_timeout: float) -> Pool:
+    def _get_replica_pool(self, conninfo: str) -> Pool:
+        pool = self._replica_pool
+        if pool is not None:
+            return pool
+        with self._pool_lock:
+            if self._replica_pool is None:
+                self._replica_pool = self._new_pool(
+                    "pgmetrics-replica", self.read_timeout, conninfo
+                )
+            return self._replica_pool
+
+    def _new_pool(self, name: str, statement_timeout: float, conninfo: str | None = None) -> Pool:
         pool: Pool = psycopg_pool.ConnectionPool(
-            self.connection_string(statement_timeout),
+            self.connection_string(statement_timeout, conninfo),
             min_size=1,
             max_size=2,
             open=False,
@@ -278,6 +377,12 @@ class DatabaseMetricsStorage(AsyncReads):
             return
         with self._pool_lock:
             pool, self._read_pool = self._read_pool, None
+        if pool is not None:
+            pool.close(timeout=0)
+
+    def _drop_replica_pool(self) -> None:
+        with self._pool_lock:
+            pool, self._replica_pool = self._replica_pool, None
         if pool is not None:
             pool.close(timeout=0)
 
@@ -389,6 +494,10 @@ class DatabaseMetricsStorage(AsyncReads):
 
     def _deliver(self, batch: Batch, connect_timeout: float) -> Outcome:
         outcome = self._send(batch, connect_timeout)
+        if outcome is Outcome.DELIVERED and self._unreplayed is not None:
+            # Kept before the flusher lets the batch go, so that a read always finds it in one
+            # place or the other.
+            self._unreplayed.add(batch)
         if self._spool is not None and outcome in (Outcome.DELIVERED, Outcome.REJECTED):
             # Delivered, or refused and split into new batches held in memory: either way its
             # file has served.
@@ -530,14 +639,16 @@ class DatabaseMetricsStorage(AsyncReads):
             self._spool_rest("close")
         # A record after this puts the storage back with those interpreter exit delivers.
         _STORAGES.discard(self)
-        if self._owns_pool:
-            with self._pool_lock:
-                pools = [self._pool, self._read_pool]
+        with self._pool_lock:
+            pools = [self._replica_pool]
+            self._replica_pool = None
+            if self._owns_pool:
+                pools += [self._pool, self._read_pool]
                 self._pool = self._read_pool = None
-            for pool in pools:
-                if pool is not None:
-                    # Connections are closed without waiting: a dead path answers no goodbye.
-                    pool.close(timeout=0)
+        for pool in pools:
+            if pool is not None:
+                # Connections are closed without waiting: a dead path answers no goodbye.
+                pool.close(timeout=0)
 
     def _after_fork_in_child(self) -> None:
         self._flusher.after_fork_in_child()
@@ -552,6 +663,12 @@ class DatabaseMetricsStorage(AsyncReads):
                 if pool is not None:
                     _INHERITED_POOLS.append(pool)
             self._pool = self._read_pool = None
+        if self._replica_pool is not None:
+            _INHERITED_POOLS.append(self._replica_pool)
+            self._replica_pool = None
+        if self._unreplayed is not None:
+            # What the parent delivered is the parent's to count.
+            self._unreplayed = _Unreplayed(self._unreplayed.max_cells)
         self._pool_lock = threading.Lock()
         self._in_flight = None
 
@@ -564,42 +681,92 @@ class DatabaseMetricsStorage(AsyncReads):
         each event once; when the database cannot answer within ``read_timeout``: None, the
         error, and every cell not delivered.
 
-        A batch may commit while the read runs, or may have committed without this process
-        hearing of it (its acknowledgement lost). So the memory side is taken after the
-        summary's snapshot, and each undelivered batch is left out when one of its attempts
-        committed in that snapshot, as the database says in the same transaction.
+        With a read replica the read goes there first; when the replica cannot answer, or has
+        not replayed what this process no longer holds, it goes to the primary (each attempt
+        bounded by ``read_timeout``).
         """
-        routes: RouteCells = {}
-        operations: OperationCells = {}
-        end = time.monotonic() + self.read_timeout
+        replica = self._replica_conninfo
+        if replica is not None and time.monotonic() >= self._replica_retry_at:
+            try:
+                rows, routes, operations = self._read_at(query, params, replica)
+            except (psycopg.Error, psycopg_pool.PoolTimeout, OSError, _ReplicaBehindError) as exc:
+                if _is_connection_failure(exc):
+                    self._drop_replica_pool()
+                    self._replica_retry_at = time.monotonic() + self._replica_retry
+                logger.warning(
+                    "pgmetrics: read from the primary, the read replica could not serve it: %s",
+                    from_psycopg(exc),
+                )
+            else:
+                return rows, None, routes, operations
         try:
-            with self._flusher.reading() as undelivered:
-                pool = self._get_pool(read=True)
-                with (
-                    # A connection that cannot be had within connect_timeout will not come.
-                    pool.connection(timeout=min(self.connect_timeout, self.read_timeout)) as conn,
-                    deadline(conn, end),
-                    conn.transaction(),
-                ):
-                    conn.execute(queries.READ_SNAPSHOT)
-                    with conn.cursor(row_factory=dict_row) as cursor:
-                        rows: list[dict[str, Any]] = cursor.execute(query, params).fetchall()
-                    parts = undelivered()
-                    xids = [xid for batch_xids, _, _ in parts for xid in batch_xids if xid]
-                    committed: set[str] = set()
-                    if xids:
-                        found = conn.execute(queries.COMMITTED_XIDS, {"xids": xids}).fetchall()
-                        committed = {str(row[0]) for row in found}
+            rows, routes, operations = self._read_at(query, params, None)
         except (psycopg.Error, psycopg_pool.PoolTimeout, OSError) as exc:
             if _is_connection_failure(exc):
                 self._drop_owned_read_pool()
+            routes, operations = {}, {}
             self._flusher.pending_cells(routes, operations)
             return None, exc, routes, operations
+        return rows, None, routes, operations
+
+    def _read_at(
+        self, query: Any, params: dict[str, object], replica: str | None
+    ) -> tuple[list[dict[str, Any]], RouteCells, OperationCells]:
+        """One read, on the replica at ``replica`` or (None) on the primary.
+
+        A batch may commit while the read runs, or may have committed without this process
+        hearing of it (its acknowledgement lost), or, on a replica, have been acknowledged by
+        the primary and not replayed yet. So the memory side is taken after the summary's
+        snapshot, and each batch held is left out when one of its attempts committed in that
+        snapshot, as the database says in the same transaction.
+        """
+        end = time.monotonic() + self.read_timeout
+        unreplayed = self._unreplayed
+        with (
+            self._flusher.reading() as undelivered,
+            contextlib.nullcontext() if unreplayed is None else unreplayed.reading(),
+        ):
+            pool = self._get_pool(read=True) if replica is None else self._get_replica_pool(replica)
+            with (
+                # A connection that cannot be had within connect_timeout will not come.
+                pool.connection(timeout=min(self.connect_timeout, self.read_timeout)) as conn,
+                deadline(conn, end),
+                conn.transaction(),
+            ):
+                conn.execute(queries.READ_SNAPSHOT)
+                with conn.cursor(row_factory=dict_row) as cursor:
+                    rows: list[dict[str, Any]] = cursor.execute(query, params).fetchall()
+                parts = undelivered()
+                acknowledged, floor = ([], None) if unreplayed is None else unreplayed.batches()
+                xids = [xid for batch_xids, _, _ in parts for xid in batch_xids if xid]
+                xids += [xid for batch in acknowledged for xid in batch.xids if xid]
+                if floor is not None:
+                    xids.append(floor)
+                committed: set[str] = set()
+                if xids:
+                    found = conn.execute(queries.COMMITTED_XIDS, {"xids": xids}).fetchall()
+                    committed = {str(row[0]) for row in found}
+            if replica is not None and unreplayed is not None:
+                if floor is not None and floor not in committed:
+                    raise _ReplicaBehindError(
+                        "the read replica has not replayed batches delivered before "
+                        f"transaction {floor}, which memory no longer holds"
+                    )
+                unreplayed.confirm(committed, floor)
+        routes: RouteCells = {}
+        operations: OperationCells = {}
+        held: set[str] = set()
         for batch_xids, batch_routes, batch_operations in parts:
+            held.update(xid for xid in batch_xids if xid)
             if committed.isdisjoint(batch_xids):
                 merge_cells(routes, batch_routes)
                 merge_cells(operations, batch_operations)
-        return rows, None, routes, operations
+        for batch in acknowledged:
+            # One the flusher still held when the read looked is counted there.
+            if held.isdisjoint(batch.xids) and committed.isdisjoint(batch.xids):
+                merge_cells(routes, batch.routes, copy=True)
+                merge_cells(operations, batch.operations, copy=True)
+        return rows, routes, operations
 
     def get_route_metrics(
         self,
