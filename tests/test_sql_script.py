@@ -185,6 +185,14 @@ def test_sqitch_refuses_a_database_the_script_deployed(script_db: Database) -> N
         deploy(script_db.dsn)
 
 
+def test_the_script_is_plain_sql() -> None:
+    lines = render(PLAN.steps).splitlines()
+    # psql meta-commands, transaction control of its own, Flyway placeholders
+    assert not [line for line in lines if line.startswith("\\")]
+    assert not [line for line in lines if re.match(r"(BEGIN|COMMIT|ROLLBACK)\s*;", line, re.I)]
+    assert not [line for line in lines if "${" in line]
+
+
 def test_a_script_with_its_own_transaction_control_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "change.sql"
     path.write_text("BEGIN;\nCREATE TABLE t ();\nCOMMIT;\nBEGIN;\nDROP TABLE t;\nCOMMIT;\n")
