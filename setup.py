@@ -20,12 +20,10 @@ PACKAGED = Path("pgmetrics", "_sqitch")
 
 
 def sqitch_sources() -> list[Path]:
-    """Every file of the sqitch project, relative to the repository root."""
+    """The sqitch project's files, relative to the repository root (MANIFEST.in lists the same)."""
     sources = [Path(name) for name in SQITCH_FILES]
     for directory in SQITCH_DIRS:
-        sources += sorted(
-            path.relative_to(ROOT) for path in (ROOT / directory).rglob("*") if path.is_file()
-        )
+        sources += sorted(path.relative_to(ROOT) for path in (ROOT / directory).rglob("*.sql"))
     return sources
 
 

@@ -1,5 +1,5 @@
 """The sqitch plan as plain SQL, for tools that apply SQL files rather than run sqitch
-(psql -f, Flyway, the Supabase CLI, Alembic's op.execute).
+(psql -f, Flyway, the Supabase CLI, Alembic).
 
 Each change becomes one ``DO`` statement that deploys it, runs its verify script and records
 it in ``pgmetrics_registry.changes`` under sqitch's change id, or does nothing when it is
@@ -26,7 +26,7 @@ REGISTRY = "pgmetrics_registry"
 
 # Sqitch deploy and verify scripts wrap themselves in a transaction; inside a DO block these
 # lines must go, and no other top-level transaction control may remain.
-_TRANSACTION_LINE = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|END|START TRANSACTION)\s*;\s*$", re.I)
+_TRANSACTION_LINE = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)\s*;\s*$", re.I)
 
 _SQITCH_GUARD = """\
     IF pg_catalog.to_regclass('sqitch.changes') IS NOT NULL THEN

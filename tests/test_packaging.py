@@ -26,9 +26,8 @@ def checkout_files() -> dict[str, bytes]:
     files = {}
     for name in SQITCH_PROJECT:
         path = ROOT / name
-        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
-            if file.is_file():
-                files[file.relative_to(ROOT).as_posix()] = file.read_bytes()
+        for file in sorted(path.rglob("*.sql")) if path.is_dir() else [path]:
+            files[file.relative_to(ROOT).as_posix()] = file.read_bytes()
     return files
 
 
