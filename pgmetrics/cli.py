@@ -23,6 +23,7 @@ from pgmetrics.database import DatabaseMetricsStorage
 from pgmetrics.deploy import DeployError, deploy, sqitch
 from pgmetrics.localcluster import ClusterError
 from pgmetrics.report import FORMATS, as_csv, as_json, operation_table, route_table
+from pgmetrics.sqlscript import add_command as add_sql_command
 from pgmetrics.types import BUCKETS
 from pgmetrics.web.admin import BadRequest, configured_token, parse_query
 
@@ -232,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="a self-contained demo on a throwaway cluster")
     demo.add_argument("--requests", type=int, default=400, help="requests per application run")
     demo.set_defaults(func=cmd_demo)
+
+    add_sql_command(commands)
     return parser
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from importlib import resources
 from pathlib import Path
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 # libpq reads these variables, and so do psql and DBD::Pg under sqitch: passing the DSN this way
@@ -40,16 +42,30 @@ class DeployError(RuntimeError):
     """sqitch is missing or failed; the message is sqitch's own."""
 
 
+def packaged_dir() -> Path:
+    """The copy of the sqitch project that an installed (non-editable) package carries."""
+    return Path(str(resources.files("pgmetrics").joinpath("_sqitch")))
+
+
 def project_dir() -> Path:
-    """The directory holding sqitch.plan: $PGMETRICS_SQITCH_DIR or the source checkout."""
+    """The directory holding sqitch.plan: $PGMETRICS_SQITCH_DIR, else the source checkout, else
+    the copy inside the installed package."""
     configured = os.environ.get("PGMETRICS_SQITCH_DIR")
-    candidate = Path(configured) if configured else Path(__file__).resolve().parent.parent
-    if not (candidate / "sqitch.plan").is_file():
-        raise DeployError(
-            f"sqitch.plan not found in {candidate}: "
-            "set PGMETRICS_SQITCH_DIR to the pgmetrics source directory"
-        )
-    return candidate
+    if configured:
+        if not (Path(configured) / "sqitch.plan").is_file():
+            raise DeployError(
+                f"sqitch.plan not found in {configured}: "
+                "set PGMETRICS_SQITCH_DIR to the pgmetrics source directory"
+            )
+        return Path(configured)
+    checkout = Path(__file__).resolve().parent.parent
+    for candidate in (checkout, packaged_dir()):
+        if (candidate / "sqitch.plan").is_file():
+            return candidate
+    raise DeployError(
+        f"sqitch.plan not found in {checkout} nor in the installed package: "
+        "set PGMETRICS_SQITCH_DIR to the pgmetrics source directory"
+    )
 
 
 def libpq_env(dsn: str) -> dict[str, str]:
@@ -84,6 +100,23 @@ def sqitch(command: str, dsn: str, *args: str) -> str:
     return proc.stdout
 
 
+def _deployed_by_script(dsn: str) -> bool:
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        row = conn.execute(
+            "SELECT pg_catalog.to_regclass('pgmetrics_registry.changes') IS NOT NULL"
+        ).fetchone()
+        if row is None or not row[0]:
+            return False
+        row = conn.execute("SELECT EXISTS (SELECT FROM pgmetrics_registry.changes)").fetchone()
+    return row is not None and bool(row[0])
+
+
 def deploy(dsn: str) -> None:
     """Deploys (and verifies) every change of sqitch.plan not yet deployed to ``dsn``."""
+    # sqitch would fail half-way on objects it did not record; say why before it starts.
+    if _deployed_by_script(dsn):
+        raise DeployError(
+            "the SQL script of `pgmetrics sql` deployed this database "
+            "(pgmetrics_registry.changes): upgrade it with a newer script, not with sqitch"
+        )
     sqitch("deploy", dsn, "--verify")

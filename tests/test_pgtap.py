@@ -15,8 +15,8 @@ FILES = sorted(PGTAP_DIR.rglob("*.sql"))
 _OK = re.compile(r"^\s*ok \d+", re.MULTILINE)
 
 
-@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PGTAP_DIR)) for p in FILES])
-def test_pgtap(path: Path, db: Database, pgtap_tally: PgTapTally) -> None:
+def run_pgtap(path: Path, db: Database, pgtap_tally: PgTapTally) -> None:
+    """Runs one pgTAP file with pg_prove in ``db``, which has the pgtap extension."""
     proc = subprocess.run(
         [
             "pg_prove",
@@ -42,3 +42,8 @@ def test_pgtap(path: Path, db: Database, pgtap_tally: PgTapTally) -> None:
     if proc.returncode != 0:
         pgtap_tally.failed.append(path.name)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PGTAP_DIR)) for p in FILES])
+def test_pgtap(path: Path, db: Database, pgtap_tally: PgTapTally) -> None:
+    run_pgtap(path, db, pgtap_tally)
