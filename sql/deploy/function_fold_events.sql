@@ -6,14 +6,14 @@
 -- requires: table_report_zones
 -- requires: table_locks
 -- requires: alter_metrics_stored_quantiles
+-- requires: function__add_detail_partitions
+-- requires: partition_hourly_metrics
 
 BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-DROP FUNCTION pgmetrics.fold_events();
-
-CREATE FUNCTION pgmetrics.fold_events(wait boolean DEFAULT TRUE)
+CREATE OR REPLACE FUNCTION pgmetrics.fold_events(wait boolean DEFAULT TRUE)
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
@@ -47,6 +47,35 @@ BEGIN
             RETURN pg_catalog.jsonb_build_object('skipped', 'another fold is running');
         END IF;
     END IF;
+
+    -- The days about to be written get their partitions first, so that their rows go where retention drops them
+    -- whole. Only the days kept and the next three: a backfill of years lands in the default partition (and
+    -- expires from it) instead of building a partition per day, and a write never fails for want of a partition.
+    PERFORM pgmetrics._add_detail_partitions(ARRAY(
+        SELECT d.day
+        FROM (
+            SELECT pg_catalog.date_trunc('day', c.period_start, 'UTC') AS day FROM pgmetrics.route_cells AS c
+            UNION
+            SELECT pg_catalog.date_trunc('day', e.period_start, 'UTC') FROM pgmetrics.route_events AS e
+            UNION
+            SELECT pg_catalog.date_trunc('day', c.period_start, 'UTC') FROM pgmetrics.operation_cells AS c
+            UNION
+            SELECT pg_catalog.date_trunc('day', e.period_start, 'UTC') FROM pgmetrics.operation_events AS e
+        ) AS d
+        WHERE
+            d.day >= pg_catalog.date_trunc(
+                'day', pg_catalog.now() - pg_catalog.make_interval(days => pgmetrics._setting('retention_days')), 'UTC'
+            )
+            AND d.day <= pg_catalog.now() + INTERVAL '3 days'
+            AND (
+                pg_catalog.to_regclass(
+                    'pgmetrics.route_metrics_p' || pg_catalog.to_char(d.day AT TIME ZONE 'UTC', 'YYYYMMDD')
+                ) IS NULL
+                OR pg_catalog.to_regclass(
+                    'pgmetrics.operation_metrics_p' || pg_catalog.to_char(d.day AT TIME ZONE 'UTC', 'YYYYMMDD')
+                ) IS NULL
+            )
+    ));
 
     WITH cells AS (
         DELETE FROM pgmetrics.route_cells AS c
@@ -609,7 +638,9 @@ COMMENT ON FUNCTION pgmetrics.fold_events(boolean) IS
 '"operation_events_folded": n}. With wait (the default) it waits for a fold running concurrently and then folds what '
 'is left; without, it returns {"skipped": reason} at once. Idempotent; no event is counted twice. Run by the pg_cron '
 'job of schedule_fold, the Python client after its flushes, run_retention and add_report_zone; for pgmetrics_writer '
-'and the schema owner. Raises 22004 for a NULL wait.';
+'and the schema owner. Before writing, creates the daily partitions of the hourly tier for the days it writes that '
+'lie within retention_days before now and 3 days after; rows of other days go to the default partitions. Raises '
+'22004 for a NULL wait.';
 
 REVOKE ALL ON FUNCTION pgmetrics.fold_events(boolean) FROM public;
 GRANT EXECUTE ON FUNCTION pgmetrics.fold_events(boolean) TO pgmetrics_writer;
