@@ -6,7 +6,7 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE FUNCTION pgmetrics._add_detail_partitions(days timestamptz [])
+CREATE FUNCTION pgmetrics._add_detail_partitions(days timestamptz[])
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
@@ -86,13 +86,13 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION pgmetrics._add_detail_partitions(timestamptz []) IS
+COMMENT ON FUNCTION pgmetrics._add_detail_partitions(timestamptz[]) IS
 'Creates, for each UTC day holding one of days that lacks them, the partitions route_metrics_pYYYYMMDD and '
 'operation_metrics_pYYYYMMDD (at most 100 days per call, the latest first), moving the rows of that day out of the '
 'default partitions; row security enabled, no privilege for any role but the owner. Returns the number of '
 'partitions created. Takes the fold row of pgmetrics.locks. Private: called by fold_events, run_retention and the '
 'deploy as the schema owner. Raises 22004 for NULL days.';
 
-REVOKE ALL ON FUNCTION pgmetrics._add_detail_partitions(timestamptz []) FROM public;
+REVOKE ALL ON FUNCTION pgmetrics._add_detail_partitions(timestamptz[]) FROM public;
 
 COMMIT;

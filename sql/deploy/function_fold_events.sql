@@ -13,7 +13,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics.fold_events(wait boolean DEFAULT TRUE)
+DROP FUNCTION pgmetrics.fold_events(boolean);
+
+CREATE FUNCTION pgmetrics.fold_events(wait boolean DEFAULT TRUE)
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE

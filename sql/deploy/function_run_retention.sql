@@ -10,7 +10,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics.run_retention(now timestamptz DEFAULT pg_catalog.now())
+DROP FUNCTION pgmetrics.run_retention(timestamptz);
+
+CREATE FUNCTION pgmetrics.run_retention(now timestamptz DEFAULT pg_catalog.now())
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE

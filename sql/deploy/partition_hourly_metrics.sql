@@ -37,14 +37,14 @@ CREATE TABLE pgmetrics.route_metrics (
     max_duration_ms double precision NOT NULL,
     last_request_at timestamptz NOT NULL,
     zero_count bigint NOT NULL DEFAULT 0,
-    duration_histogram int [] NOT NULL DEFAULT '{}',
-    duration_quantiles double precision [],
+    duration_histogram int[] NOT NULL DEFAULT '{}',
+    duration_quantiles double precision[],
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT route_metrics_pkey PRIMARY KEY (route, method, period_start),
     CONSTRAINT route_metrics_period_check CHECK (
         period_start = pg_catalog.date_trunc('hour', period_start, 'UTC')
-        AND period_end = period_start + INTERVAL '1 hour'
+        AND period_end = period_start + interval '1 hour'
     ),
     CONSTRAINT route_metrics_counts_check CHECK (
         successful >= 0 AND failed >= 0 AND total_requests = successful + failed AND total_requests > 0
@@ -79,14 +79,14 @@ CREATE TABLE pgmetrics.operation_metrics (
     max_duration_ms double precision NOT NULL,
     last_execution_at timestamptz NOT NULL,
     zero_count bigint NOT NULL DEFAULT 0,
-    duration_histogram int [] NOT NULL DEFAULT '{}',
-    duration_quantiles double precision [],
+    duration_histogram int[] NOT NULL DEFAULT '{}',
+    duration_quantiles double precision[],
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT operation_metrics_pkey PRIMARY KEY (operation, period_start),
     CONSTRAINT operation_metrics_period_check CHECK (
         period_start = pg_catalog.date_trunc('hour', period_start, 'UTC')
-        AND period_end = period_start + INTERVAL '1 hour'
+        AND period_end = period_start + interval '1 hour'
     ),
     CONSTRAINT operation_metrics_counts_check CHECK (
         successful >= 0 AND failed >= 0 AND total_executions = successful + failed AND total_executions > 0
@@ -124,27 +124,27 @@ COMMENT ON TABLE pgmetrics.operation_metrics_default IS
 
 -- The days kept and the next three get their partitions before the rows are copied, so that no row lands in the
 -- default partition only to be moved again; older rows go there and the next run_retention deletes them.
-SELECT pgmetrics._add_detail_partitions(ARRAY(
-    SELECT d.day
+SELECT pgmetrics._add_detail_partitions(array(
+    SELECT d.utc_day
     FROM (
-        SELECT DISTINCT pg_catalog.date_trunc('day', m.period_start, 'UTC') AS day
+        SELECT DISTINCT pg_catalog.date_trunc('day', m.period_start, 'UTC') AS utc_day
         FROM pgmetrics.route_metrics_unpartitioned AS m
         UNION
         SELECT DISTINCT pg_catalog.date_trunc('day', m.period_start, 'UTC')
         FROM pgmetrics.operation_metrics_unpartitioned AS m
         UNION
-        SELECT g.day
+        SELECT g.utc_day
         FROM pg_catalog.generate_series(
             pg_catalog.date_trunc('day', pg_catalog.now(), 'UTC'),
-            pg_catalog.date_trunc('day', pg_catalog.now(), 'UTC') + INTERVAL '3 days',
-            INTERVAL '1 day'
-        ) AS g (day)
+            pg_catalog.date_trunc('day', pg_catalog.now(), 'UTC') + interval '3 days',
+            interval '1 day'
+        ) AS g (utc_day)
     ) AS d
     WHERE
-        d.day >= pg_catalog.date_trunc(
+        d.utc_day >= pg_catalog.date_trunc(
             'day', pg_catalog.now() - pg_catalog.make_interval(days => pgmetrics._setting('retention_days')), 'UTC'
         )
-        AND d.day <= pg_catalog.now() + INTERVAL '3 days'
+        AND d.utc_day <= pg_catalog.now() + interval '3 days'
 ));
 
 INSERT INTO pgmetrics.route_metrics (
@@ -153,9 +153,22 @@ INSERT INTO pgmetrics.route_metrics (
     created_at, updated_at
 )
 SELECT
-    route, method, period_start, period_end, total_requests, successful, failed, total_duration_ms,
-    min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram, duration_quantiles,
-    created_at, updated_at
+    route,
+    method,
+    period_start,
+    period_end,
+    total_requests,
+    successful,
+    failed,
+    total_duration_ms,
+    min_duration_ms,
+    max_duration_ms,
+    last_request_at,
+    zero_count,
+    duration_histogram,
+    duration_quantiles,
+    created_at,
+    updated_at
 FROM pgmetrics.route_metrics_unpartitioned;
 DROP TABLE pgmetrics.route_metrics_unpartitioned;
 
@@ -165,9 +178,21 @@ INSERT INTO pgmetrics.operation_metrics (
     created_at, updated_at
 )
 SELECT
-    operation, period_start, period_end, total_executions, successful, failed, total_duration_ms,
-    min_duration_ms, max_duration_ms, last_execution_at, zero_count, duration_histogram, duration_quantiles,
-    created_at, updated_at
+    operation,
+    period_start,
+    period_end,
+    total_executions,
+    successful,
+    failed,
+    total_duration_ms,
+    min_duration_ms,
+    max_duration_ms,
+    last_execution_at,
+    zero_count,
+    duration_histogram,
+    duration_quantiles,
+    created_at,
+    updated_at
 FROM pgmetrics.operation_metrics_unpartitioned;
 DROP TABLE pgmetrics.operation_metrics_unpartitioned;
 

@@ -4,6 +4,6 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-DROP FUNCTION pgmetrics._add_detail_partitions(timestamptz []);
+DROP FUNCTION pgmetrics._add_detail_partitions(timestamptz[]);
 
 COMMIT;

@@ -28,14 +28,14 @@ CREATE TABLE pgmetrics.route_metrics (
     max_duration_ms double precision NOT NULL,
     last_request_at timestamptz NOT NULL,
     zero_count bigint NOT NULL DEFAULT 0,
-    duration_histogram int [] NOT NULL DEFAULT '{}',
-    duration_quantiles double precision [],
+    duration_histogram int[] NOT NULL DEFAULT '{}',
+    duration_quantiles double precision[],
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT route_metrics_pkey PRIMARY KEY (route, method, period_start),
     CONSTRAINT route_metrics_period_check CHECK (
         period_start = pg_catalog.date_trunc('hour', period_start, 'UTC')
-        AND period_end = period_start + INTERVAL '1 hour'
+        AND period_end = period_start + interval '1 hour'
     ),
     CONSTRAINT route_metrics_counts_check CHECK (
         successful >= 0 AND failed >= 0 AND total_requests = successful + failed AND total_requests > 0
@@ -70,14 +70,14 @@ CREATE TABLE pgmetrics.operation_metrics (
     max_duration_ms double precision NOT NULL,
     last_execution_at timestamptz NOT NULL,
     zero_count bigint NOT NULL DEFAULT 0,
-    duration_histogram int [] NOT NULL DEFAULT '{}',
-    duration_quantiles double precision [],
+    duration_histogram int[] NOT NULL DEFAULT '{}',
+    duration_quantiles double precision[],
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT operation_metrics_pkey PRIMARY KEY (operation, period_start),
     CONSTRAINT operation_metrics_period_check CHECK (
         period_start = pg_catalog.date_trunc('hour', period_start, 'UTC')
-        AND period_end = period_start + INTERVAL '1 hour'
+        AND period_end = period_start + interval '1 hour'
     ),
     CONSTRAINT operation_metrics_counts_check CHECK (
         successful >= 0 AND failed >= 0 AND total_executions = successful + failed AND total_executions > 0
@@ -106,9 +106,22 @@ INSERT INTO pgmetrics.route_metrics (
     created_at, updated_at
 )
 SELECT
-    route, method, period_start, period_end, total_requests, successful, failed, total_duration_ms,
-    min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram, duration_quantiles,
-    created_at, updated_at
+    route,
+    method,
+    period_start,
+    period_end,
+    total_requests,
+    successful,
+    failed,
+    total_duration_ms,
+    min_duration_ms,
+    max_duration_ms,
+    last_request_at,
+    zero_count,
+    duration_histogram,
+    duration_quantiles,
+    created_at,
+    updated_at
 FROM pgmetrics.route_metrics_partitioned;
 DROP TABLE pgmetrics.route_metrics_partitioned;
 
@@ -118,9 +131,21 @@ INSERT INTO pgmetrics.operation_metrics (
     created_at, updated_at
 )
 SELECT
-    operation, period_start, period_end, total_executions, successful, failed, total_duration_ms,
-    min_duration_ms, max_duration_ms, last_execution_at, zero_count, duration_histogram, duration_quantiles,
-    created_at, updated_at
+    operation,
+    period_start,
+    period_end,
+    total_executions,
+    successful,
+    failed,
+    total_duration_ms,
+    min_duration_ms,
+    max_duration_ms,
+    last_execution_at,
+    zero_count,
+    duration_histogram,
+    duration_quantiles,
+    created_at,
+    updated_at
 FROM pgmetrics.operation_metrics_partitioned;
 DROP TABLE pgmetrics.operation_metrics_partitioned;
 
