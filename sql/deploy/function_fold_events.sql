@@ -23,12 +23,19 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 -- The groupings below hold every pending histogram element: spilling them to disk costs more than this memory.
 SET work_mem = '256MB'
+-- With the hourly tier split into a partition per day, the estimated cost of these statements passes jit_above_cost
+-- and JIT compiles the expressions of every partition: seconds per call, even with nothing pending.
+SET jit = off
 AS $$
 DECLARE
     v_route_cells bigint;
     v_route_events bigint;
     v_operation_cells bigint;
     v_operation_events bigint;
+    v_first_day timestamptz := pg_catalog.date_trunc(
+        'day', pg_catalog.now() - pg_catalog.make_interval(days => pgmetrics._setting('retention_days')), 'UTC'
+    );
+    v_end timestamptz := pg_catalog.date_trunc('day', pg_catalog.now(), 'UTC') + INTERVAL '4 days';
 BEGIN
     /*
      * The rollup in the manner of a continuous aggregate: writers only append (cells, events), and this moves what
@@ -49,35 +56,6 @@ BEGIN
             RETURN pg_catalog.jsonb_build_object('skipped', 'another fold is running');
         END IF;
     END IF;
-
-    -- The days about to be written get their partitions first, so that their rows go where retention drops them
-    -- whole. Only the days kept and the next three: a backfill of years lands in the default partition (and
-    -- expires from it) instead of building a partition per day, and a write never fails for want of a partition.
-    PERFORM pgmetrics._add_detail_partitions(ARRAY(
-        SELECT d.day
-        FROM (
-            SELECT pg_catalog.date_trunc('day', c.period_start, 'UTC') AS day FROM pgmetrics.route_cells AS c
-            UNION
-            SELECT pg_catalog.date_trunc('day', e.period_start, 'UTC') FROM pgmetrics.route_events AS e
-            UNION
-            SELECT pg_catalog.date_trunc('day', c.period_start, 'UTC') FROM pgmetrics.operation_cells AS c
-            UNION
-            SELECT pg_catalog.date_trunc('day', e.period_start, 'UTC') FROM pgmetrics.operation_events AS e
-        ) AS d
-        WHERE
-            d.day >= pg_catalog.date_trunc(
-                'day', pg_catalog.now() - pg_catalog.make_interval(days => pgmetrics._setting('retention_days')), 'UTC'
-            )
-            AND d.day <= pg_catalog.now() + INTERVAL '3 days'
-            AND (
-                pg_catalog.to_regclass(
-                    'pgmetrics.route_metrics_p' || pg_catalog.to_char(d.day AT TIME ZONE 'UTC', 'YYYYMMDD')
-                ) IS NULL
-                OR pg_catalog.to_regclass(
-                    'pgmetrics.operation_metrics_p' || pg_catalog.to_char(d.day AT TIME ZONE 'UTC', 'YYYYMMDD')
-                ) IS NULL
-            )
-    ));
 
     WITH cells AS (
         DELETE FROM pgmetrics.route_cells AS c
@@ -625,6 +603,23 @@ BEGIN
     SELECT (SELECT pg_catalog.count(*) FROM cells), (SELECT pg_catalog.count(*) FROM events)
     INTO v_operation_cells, v_operation_events;
 
+    /*
+     * Hours of days without a partition went to the default partitions, so no write fails for want of one. Days
+     * among those kept, up to 3 days ahead, get their partitions now, their rows moved out of the default ones, so
+     * that retention drops them whole; a backfill of years stays in the default partition (and expires from it)
+     * rather than build a partition per day. This comes last because attaching a partition locks the default one
+     * until the commit: done first, it would stall readers of the hourly tier for the whole fold.
+     */
+    PERFORM pgmetrics._add_detail_partitions(ARRAY(
+        SELECT pg_catalog.date_trunc('day', m.period_start, 'UTC')
+        FROM pgmetrics.route_metrics_default AS m
+        WHERE m.period_start >= v_first_day AND m.period_start < v_end
+        UNION
+        SELECT pg_catalog.date_trunc('day', m.period_start, 'UTC')
+        FROM pgmetrics.operation_metrics_default AS m
+        WHERE m.period_start >= v_first_day AND m.period_start < v_end
+    ));
+
     RETURN pg_catalog.jsonb_build_object(
         'route_cells_folded', v_route_cells, 'route_events_folded', v_route_events,
         'operation_cells_folded', v_operation_cells, 'operation_events_folded', v_operation_events
@@ -640,9 +635,9 @@ COMMENT ON FUNCTION pgmetrics.fold_events(boolean) IS
 '"operation_events_folded": n}. With wait (the default) it waits for a fold running concurrently and then folds what '
 'is left; without, it returns {"skipped": reason} at once. Idempotent; no event is counted twice. Run by the pg_cron '
 'job of schedule_fold, the Python client after its flushes, run_retention and add_report_zone; for pgmetrics_writer '
-'and the schema owner. Before writing, creates the daily partitions of the hourly tier for the days it writes that '
-'lie within retention_days before now and 3 days after; rows of other days go to the default partitions. Raises '
-'22004 for a NULL wait.';
+'and the schema owner. Hours of days without a partition land in the default partitions of the hourly tier; then '
+'the days among them within retention_days before now and 3 days after get their daily partitions, their rows moved '
+'into them. Raises 22004 for a NULL wait.';
 
 REVOKE ALL ON FUNCTION pgmetrics.fold_events(boolean) FROM public;
 GRANT EXECUTE ON FUNCTION pgmetrics.fold_events(boolean) TO pgmetrics_writer;

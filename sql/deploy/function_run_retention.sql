@@ -17,6 +17,8 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- JIT would compile the expressions of every partition of the hourly tier, for statements that touch one or two.
+SET jit = off
 AS $$
 DECLARE
     v_detail_cutoff timestamptz;
