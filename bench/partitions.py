@@ -218,7 +218,7 @@ def main() -> None:
         print(line)
     if not args.no_append:
         append_results(
-            "Partitioned hourly tier: retention over 30 daily cycles without VACUUM, "
+            f"Partitioned hourly tier: retention over {args.cycles} daily cycles without VACUUM, "
             "against DELETE",
             lines,
         )
