@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "reads": [],
     "backfill": [],
     "retention": [],
+    "partitions": [],
 }
 
 

@@ -57,7 +57,9 @@ def sizes(conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, int]:
     result = {}
     for table in TABLES:
         row = conn.execute(
-            "SELECT pg_total_relation_size(%s::regclass)", (f"pgmetrics.{table}",)
+            # The hourly tier is partitioned: its size is the sum over its partitions.
+            "SELECT sum(pg_total_relation_size(t.relid)) FROM pg_partition_tree(%s::regclass) AS t",
+            (f"pgmetrics.{table}",),
         ).fetchone()
         assert row is not None
         result[table] = int(str(row[0]))

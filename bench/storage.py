@@ -73,8 +73,10 @@ def _sizes(conn: psycopg.Connection[tuple[object, ...]]) -> tuple[float, float, 
     row = conn.execute(
         """
         SELECT avg(pg_column_size(m.*)), avg(cardinality(m.duration_histogram)),
-               pg_table_size('pgmetrics.route_metrics')::float8 / count(*),
-               pg_total_relation_size('pgmetrics.route_metrics')::float8 / count(*)
+               (SELECT sum(pg_table_size(t.relid))
+                FROM pg_partition_tree('pgmetrics.route_metrics') AS t)::float8 / count(*),
+               (SELECT sum(pg_total_relation_size(t.relid))
+                FROM pg_partition_tree('pgmetrics.route_metrics') AS t)::float8 / count(*)
         FROM pgmetrics.route_metrics AS m
         """
     ).fetchone()

@@ -26,6 +26,8 @@ SELECT is(
         'operation_events_folded', 2,
         'route_hours_expired', 3,
         'operation_hours_expired', 1,
+        'detail_partitions_dropped', 0,
+        'detail_partitions_created', 12,
         'route_rollups_expired', 2,
         'operation_rollups_expired', 0,
         'batches_pruned', 1,
@@ -71,7 +73,8 @@ SELECT is(
 SELECT is(
     pgmetrics.run_retention('2026-06-01 12:00+00') - ARRAY['now', 'detail_cutoff', 'summary_cutoff', 'batch_cutoff'],
     '{"route_cells_folded": 0, "route_events_folded": 0, "operation_cells_folded": 0, "operation_events_folded": 0,
-      "route_hours_expired": 0, "operation_hours_expired": 0, "route_rollups_expired": 0,
+      "route_hours_expired": 0, "operation_hours_expired": 0, "detail_partitions_dropped": 0,
+      "detail_partitions_created": 0, "route_rollups_expired": 0,
       "operation_rollups_expired": 0, "batches_pruned": 0, "runs_pruned": 0}'::jsonb,
     'a second run at the same time removes nothing'
 );
