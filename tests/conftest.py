@@ -121,13 +121,20 @@ def _deploy_template(cluster: LocalCluster, saved: Path) -> None:
         # pgTAP is a test tool: it lives in the template, never in the sqitch plan.
         conn.execute("CREATE EXTENSION pgtap")
     roles = _client(cluster, "pg_dumpall", "--roles-only", "--no-role-passwords")
-    # The bootstrap superuser exists in every cluster: only the roles the plan made are kept.
-    kept = [
-        line
-        for line in roles.splitlines()
-        if line.startswith(("CREATE ROLE ", "ALTER ROLE ", "GRANT "))
-        and not line.startswith(("CREATE ROLE postgres;", "ALTER ROLE postgres "))
-    ]
+    # The bootstrap superuser exists in every cluster: only the roles the plan made are kept,
+    # each created unless it exists (a cluster may hold more than one deployed database).
+    kept = []
+    for line in roles.splitlines():
+        if line.startswith(("CREATE ROLE postgres;", "ALTER ROLE postgres ")):
+            continue
+        if line.startswith("CREATE ROLE "):
+            role = line.removeprefix("CREATE ROLE ").removesuffix(";")
+            kept.append(
+                f"SELECT 'CREATE ROLE {role}' WHERE NOT EXISTS"
+                f" (SELECT FROM pg_roles WHERE quote_ident(rolname) = '{role}') \\gexec"
+            )
+        elif line.startswith(("ALTER ROLE ", "GRANT ")):
+            kept.append(line)
     partial = saved.with_suffix(".partial")
     partial.mkdir(parents=True, exist_ok=True)
     (partial / "roles.sql").write_text("\n".join(kept) + "\n", encoding="utf-8")
@@ -135,18 +142,23 @@ def _deploy_template(cluster: LocalCluster, saved: Path) -> None:
     partial.rename(saved)
 
 
-def _restore_template(cluster: LocalCluster, saved: Path) -> None:
+def restore_deployed(cluster: LocalCluster, dbname: str, saved: Path) -> None:
+    """Creates ``dbname`` in ``cluster`` as sqitch deploys it, from the saved template: the
+    roles first (a new cluster lacks them), then the database."""
     _client(cluster, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(saved / "roles.sql"))
     with _admin(cluster) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(TEMPLATE)))
-    _client(cluster, "pg_restore", "--exit-on-error", "-d", TEMPLATE, str(saved / "template.dump"))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    _client(
+        cluster, "pg_restore", "--single-transaction", "-d", dbname, str(saved / "template.dump")
+    )
 
 
 @pytest.fixture(scope="session")
-def template(cluster: LocalCluster, pytestconfig: pytest.Config) -> str:
-    """The deployed template. sqitch deploys it once per content of sql/ and the plan: a dump of
-    it is kept in pytest's cache and restored by every other worker and run, because a deploy
-    (two psql processes per change) takes 15 to 50 s and a restore 1 to 2 s."""
+def saved_template(cluster: LocalCluster, pytestconfig: pytest.Config) -> Path:
+    """The deployed template, saved. sqitch deploys it once per content of sql/ and the plan; a
+    dump of it is kept in pytest's cache and restored by every other worker and run, because a
+    deploy (two psql processes per change) takes 15 to 50 s and a restore 1 to 2 s. Modules
+    with a cluster of their own restore it too (``restore_deployed``)."""
     cache = pytestconfig.cache
     store = (
         cache.mkdir("pgmetrics-template")
@@ -159,12 +171,17 @@ def template(cluster: LocalCluster, pytestconfig: pytest.Config) -> str:
         # Workers starting together wait for the first one's deploy rather than deploying too.
         fcntl.flock(lock, fcntl.LOCK_EX)
         if saved.is_dir():
-            _restore_template(cluster, saved)
+            restore_deployed(cluster, TEMPLATE, saved)
         else:
             for stale in store.iterdir():
                 if stale.is_dir():
                     shutil.rmtree(stale)
             _deploy_template(cluster, saved)
+    return saved
+
+
+@pytest.fixture(scope="session")
+def template(saved_template: Path) -> str:
     return TEMPLATE
 
 

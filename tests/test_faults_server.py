@@ -14,15 +14,15 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from pgmetrics import DatabaseMetricsStorage
 from pgmetrics.aggregate import OVERFLOW
-from pgmetrics.deploy import deploy
 from pgmetrics.localcluster import LocalCluster
-from tests.conftest import Database, create_missing
+from tests.conftest import Database, create_missing, restore_deployed
 from tests.stored import operation_totals, route_totals
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
@@ -30,14 +30,12 @@ EVENTS = 120_000
 
 
 @pytest.fixture(scope="module")
-def own_cluster() -> Iterator[LocalCluster]:
+def own_cluster(saved_template: Path) -> Iterator[LocalCluster]:
     """A cluster of this module alone, so that stopping it leaves the cluster the other tests
     share alone. Commits are synchronous (an acknowledged commit survives the server's crash);
     fsync stays off (the machine does not crash)."""
     with LocalCluster(durable=False, settings={"synchronous_commit": "on"}) as cluster:
-        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE outage")
-        deploy(cluster.dsn("outage"))
+        restore_deployed(cluster, "outage", saved_template)
         yield cluster
 
 

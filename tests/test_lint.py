@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -23,10 +25,12 @@ def test_ruff_format() -> None:
     _run(str(BIN / "ruff"), "format", "--check", ".")
 
 
+@pytest.mark.slow
 def test_mypy_strict() -> None:
     _run(sys.executable, "-m", "mypy", "--strict", "pgmetrics")
 
 
+@pytest.mark.slow
 def test_sqlfluff() -> None:
     _run(str(BIN / "sqlfluff"), "lint", "--processes", "2", "sql")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pgmetrics.deploy import deploy, sqitch
 from tests.conftest import Database
 
@@ -19,6 +21,7 @@ def _pgmetrics_objects(db: Database) -> int:
     return int(str(row[0]))
 
 
+@pytest.mark.slow
 def test_deploy_verify_revert_deploy(empty_db: Database) -> None:
     deploy(empty_db.dsn)
     assert _pgmetrics_objects(empty_db) > 0
