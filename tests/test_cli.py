@@ -43,6 +43,7 @@ def recorded(env_db: Database) -> Database:
     return env_db
 
 
+@pytest.mark.slow
 def test_deploy_applies_retention_days(
     empty_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -90,8 +90,9 @@ def cron_cluster(saved_template: Path) -> Iterator[LocalCluster]:
         yield cluster
 
 
-def test_scheduling_is_idempotent(cron_cluster: LocalCluster) -> None:
-    with psycopg.connect(cron_cluster.dsn("metrics"), autocommit=True) as conn:
+def test_scheduling_is_idempotent(cron_db: Database) -> None:
+    # The session's pg_cron database: each test unschedules what it scheduled.
+    with cron_db.connect() as conn:
         first = conn.execute("SELECT pgmetrics.schedule_retention('5 4 * * *')").fetchone()
         second = conn.execute("SELECT pgmetrics.schedule_retention('5 4 * * *')").fetchone()
         assert first == second
@@ -104,8 +105,9 @@ def test_scheduling_is_idempotent(cron_cluster: LocalCluster) -> None:
         assert conn.execute("SELECT count(*) FROM cron.job").fetchone() == (0,)
 
 
-def test_fold_scheduling_is_idempotent(cron_cluster: LocalCluster) -> None:
-    with psycopg.connect(cron_cluster.dsn("metrics"), autocommit=True) as conn:
+def test_fold_scheduling_is_idempotent(cron_db: Database) -> None:
+    # The session's pg_cron database: each test unschedules what it scheduled.
+    with cron_db.connect() as conn:
         first = conn.execute("SELECT pgmetrics.schedule_fold()").fetchone()
         second = conn.execute("SELECT pgmetrics.schedule_fold()").fetchone()
         assert first == second

@@ -39,5 +39,6 @@ def test_deploy_verify_revert_deploy(empty_db: Database) -> None:
     assert row == (1,)
 
 
+@pytest.mark.slow
 def test_status_reports_up_to_date(db: Database) -> None:
     assert "Nothing to deploy (up-to-date)" in sqitch("status", db.dsn)
