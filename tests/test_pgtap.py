@@ -38,6 +38,9 @@ def test_pgtap(path: Path, request: pytest.FixtureRequest, pgtap_tally: PgTapTal
     proc = subprocess.run(
         [
             "pg_prove",
+            # The server's own psql: Debian's /usr/bin/psql is a Perl wrapper that picks one.
+            "--psql-bin",
+            str(db.cluster.bindir / "psql"),
             "--verbose",
             "--failures",
             "--host",
