@@ -5,34 +5,17 @@ than sent again as it is forever."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from pgmetrics import DatabaseMetricsStorage
 from pgmetrics.aggregate import OVERFLOW, Aggregator
 from pgmetrics.flusher import Batch, Flusher, Outcome
-from pgmetrics.localcluster import LocalCluster
-from tests.conftest import Database, drop_database
+from tests.conftest import Database, create_missing
 from tests.stored import route_totals
 
 T0 = datetime(2026, 3, 1, 0, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def missing_database(cluster: LocalCluster) -> Iterator[Database]:
-    """A database name that does not exist until the test creates it, dropped afterwards."""
-    database = Database(cluster, f"test_{uuid.uuid4().hex[:16]}")
-    yield database
-    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (database.name,)
-        ).fetchone()
-    if exists:
-        drop_database(database)
 
 
 def _batches(db: Database) -> list[tuple[int, int]]:
@@ -45,7 +28,7 @@ def _batches(db: Database) -> list[tuple[int, int]]:
 
 @pytest.mark.slow
 def test_an_outage_of_a_day_holds_at_most_max_cells_and_delivers_in_bounded_batches(
-    missing_database: Database, template: str
+    missing_database: Database,
 ) -> None:
     db = missing_database
     storage = DatabaseMetricsStorage(
@@ -78,12 +61,7 @@ def test_an_outage_of_a_day_holds_at_most_max_cells_and_delivers_in_bounded_batc
         assert totals[OVERFLOW] == 14 * 40
         assert sum(totals.values()) == 24 * 40
 
-        with psycopg.connect(db.cluster.dsn(), autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(db.name), sql.Identifier(template)
-                )
-            )
+        create_missing(db)
         assert storage.flush(timeout=30)
         assert storage.held_cells == 0
     finally:

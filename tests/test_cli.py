@@ -43,6 +43,7 @@ def recorded(env_db: Database) -> Database:
     return env_db
 
 
+@pytest.mark.slow
 def test_deploy_applies_retention_days(
     empty_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -65,7 +66,9 @@ def test_deploy_rejects_bad_retention_days(
     assert "Traceback" not in err
 
 
-def test_status(recorded: Database, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_counts_pending_events_then_the_folded_tiers(
+    recorded: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "route_metrics" in out
@@ -143,7 +146,9 @@ def test_unreachable_database_is_one_line(
     assert capsys.readouterr().err.count("\n") == 1
 
 
-def test_retention_run(recorded: Database, capsys: pytest.CaptureFixture[str]) -> None:
+def test_retention_run_expires_old_hours_and_unschedule_needs_pg_cron(
+    recorded: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["retention", "run", "--now", "2030-01-01T00:00:00Z"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["route_hours_expired"] == 2

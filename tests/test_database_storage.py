@@ -130,7 +130,14 @@ def test_concurrent_calls_with_one_batch_id_apply_once(db: Database) -> None:
 
         thread = threading.Thread(target=concurrent)
         thread.start()
-        time.sleep(0.3)
+        with db.connect() as observer:
+            deadline = time.monotonic() + 30
+            while observer.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone() != (1,):
+                assert time.monotonic() < deadline, "the second call never waited on a lock"
+                time.sleep(0.01)
         assert second == [], "the second call waits for the first transaction"
         first.commit()
         thread.join(10)

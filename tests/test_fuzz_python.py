@@ -12,7 +12,8 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
 import pgmetrics
@@ -20,17 +21,12 @@ from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage
 from pgmetrics.config import load_settings
 from pgmetrics.types import BUCKETS
 from pgmetrics.web.admin import PARAMETERS, BadRequest, parse_query
-from tests.conftest import Database, count_fuzz_input
+from tests.conftest import Database
+from tests.fuzzing import FUZZ, METHODS, arguments, count_fuzz_input
 
-EXAMPLES = 1000
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    derandomize=True,  # the same inputs on every run: a failure is reproducible
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+# A thousand inputs per target: seconds to minutes each.
+pytestmark = pytest.mark.slow
+
 EXTREME_ZONES = (UTC, timezone(timedelta(hours=14)), timezone(-timedelta(hours=23, minutes=59)))
 
 # Any text, lone surrogates and NUL included: Python strings can hold them.
@@ -85,22 +81,6 @@ FUZZY_AT = st.one_of(
     ),
     st.sampled_from(tuple(datetime.min.replace(tzinfo=z) for z in EXTREME_ZONES)),
 )
-
-
-@st.composite
-def arguments(
-    draw: st.DrawFn,
-    valid: tuple[st.SearchStrategy[Any], ...],
-    fuzzy: tuple[st.SearchStrategy[Any], ...],
-) -> tuple[Any, ...]:
-    """Valid arguments, then about half of the time one of them (sometimes two) replaced by a
-    fuzzy value: so that many inputs are accepted and checked, and each argument is attacked."""
-    values = [draw(strategy) for strategy in valid]
-    for _ in range(2 if draw(st.integers(0, 4)) == 0 else 1):
-        k = draw(st.integers(0, 2 * len(valid) - 1))
-        if k < len(valid):
-            values[k] = draw(fuzzy[k])
-    return tuple(values)
 
 
 ROUTE_ARGS = arguments(
@@ -281,7 +261,7 @@ ENVIRON = st.dictionaries(
 )
 
 
-def test_fuzz_configuration() -> None:
+def test_fuzz_load_settings() -> None:
     @FUZZ
     @given(ENVIRON)
     def run(environ: dict[str, str]) -> None:
@@ -302,6 +282,10 @@ def test_fuzz_configuration() -> None:
         assert loaded.max_keys >= 1
         assert 0 <= loaded.shutdown_timeout <= threading.TIMEOUT_MAX
 
+    run()
+
+
+def test_fuzz_from_env() -> None:
     @FUZZ
     @given(ENVIRON)
     def run_from_env(environ: dict[str, str]) -> None:
@@ -320,7 +304,6 @@ def test_fuzz_configuration() -> None:
         else:
             assert isinstance(storage, MemoryMetricsStorage)
 
-    run()
     run_from_env()
 
 

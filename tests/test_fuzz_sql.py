@@ -11,22 +11,18 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 
 from pgmetrics.histogram import Histogram, bucket_index
-from tests.conftest import Database, count_fuzz_input
+from tests.conftest import Database
+from tests.fuzzing import FUZZ, METHODS, arguments, count_fuzz_input
 
-EXAMPLES = 1000
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,
-    derandomize=True,  # the same inputs on every run: a failure is reproducible
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+# A thousand inputs per target: seconds to minutes each.
+pytestmark = pytest.mark.slow
+
 TABLES = (
     "route_metrics",
     "operation_metrics",
@@ -109,22 +105,6 @@ VALID_TIME = st.datetimes(timezones=st.timezones()).map(datetime.isoformat)
 TIME = st.one_of(st.none(), st.sampled_from(EDGE_TIMES), VALID_TIME)
 VALID_SUCCESS = st.booleans()
 SUCCESS = st.one_of(st.none(), st.booleans())
-
-
-@st.composite
-def arguments(
-    draw: st.DrawFn,
-    valid: tuple[st.SearchStrategy[Any], ...],
-    fuzzy: tuple[st.SearchStrategy[Any], ...],
-) -> tuple[Any, ...]:
-    """Valid arguments, then about half of the time one of them (sometimes two) replaced by a
-    fuzzy value: so that many inputs are accepted and checked, and each argument is attacked."""
-    values = [draw(strategy) for strategy in valid]
-    for _ in range(2 if draw(st.integers(0, 4)) == 0 else 1):
-        k = draw(st.integers(0, 2 * len(valid) - 1))
-        if k < len(valid):
-            values[k] = draw(fuzzy[k])
-    return tuple(values)
 
 
 def _counts(conn: psycopg.Connection[Any]) -> tuple[int, ...]:
@@ -482,7 +462,7 @@ def _check_summary(rows: list[tuple[Any, ...]], total_column: int) -> None:
         assert 0 <= error_rate <= 1
 
 
-def test_fuzz_summaries(db: Database) -> None:
+def test_fuzz_route_metrics_summary(db: Database) -> None:
     with db.connect() as conn:
         conn.execute(SUMMARY_SEED)
         seeded = _counts(conn)
@@ -522,6 +502,14 @@ def test_fuzz_summaries(db: Database) -> None:
                         assert {r[1] for r in rows} <= {route}
                 assert _counts(conn) == seeded
 
+        routes()
+
+
+def test_fuzz_operation_metrics_summary(db: Database) -> None:
+    with db.connect() as conn:
+        conn.execute(SUMMARY_SEED)
+        seeded = _counts(conn)
+
         @FUZZ
         @given(
             arguments(
@@ -549,7 +537,6 @@ def test_fuzz_summaries(db: Database) -> None:
                     _check_summary(rows, 2)
                 assert _counts(conn) == seeded
 
-        routes()
         operations()
 
 

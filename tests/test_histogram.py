@@ -185,6 +185,7 @@ def test_python_merge_equals_histogram_of_union(a: list[float], b: list[float]) 
     assert merged == Histogram.of(a + b)
 
 
+@pytest.mark.slow
 def test_sql_merge_equals_histogram_of_union(db: Database) -> None:
     with db.connect() as conn:
         conn.execute(_BUILD_AGGREGATE)
@@ -217,6 +218,7 @@ def _check_sql_merge(
     assert row[0] == row[1] == row[2] == expected
 
 
+@pytest.mark.slow
 def test_sql_merge_aggregate_in_parallel_equals_serial(db: Database) -> None:
     with db.connect() as conn:
         conn.execute(

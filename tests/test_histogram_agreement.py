@@ -7,6 +7,8 @@ import random
 import sys
 from fractions import Fraction
 
+import pytest
+
 from pgmetrics.histogram import GAMMA, LN_GAMMA, boundary, bucket_index
 from tests.conftest import Database
 
@@ -59,6 +61,7 @@ def _values(sql_powers: list[float]) -> list[float]:
     return values
 
 
+@pytest.mark.slow
 def test_sql_and_python_bucket_indexes_agree(db: Database) -> None:
     with db.connect() as conn:
         sql_powers = [float(str(r[0])) for r in conn.execute(_POWERS, (-40_000, 40_000))]

@@ -6,20 +6,15 @@ from __future__ import annotations
 
 import math
 import random
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage, queries
 from pgmetrics.histogram import Histogram
-from pgmetrics.localcluster import LocalCluster
 from pgmetrics.types import OperationMetrics, RouteMetrics
-from tests.conftest import Database, drop_database
+from tests.conftest import Database, create_missing
 from tests.stored import operation_totals, route_totals
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
@@ -58,19 +53,6 @@ SELECT public.ingest_and_keep(
 """
 
 Key = tuple[str, datetime]
-
-
-@pytest.fixture
-def missing_database(cluster: LocalCluster) -> Iterator[Database]:
-    """A database name that does not exist until the test creates it, dropped afterwards."""
-    database = Database(cluster, f"test_{uuid.uuid4().hex[:16]}")
-    yield database
-    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (database.name,)
-        ).fetchone()
-    if exists:
-        drop_database(database)
 
 
 def _nearest_rank(values: list[float], q: float) -> float:
@@ -117,7 +99,7 @@ def _stored_histograms(db: Database) -> dict[Key, Histogram]:
 
 
 def test_histograms_recorded_during_an_outage_are_delivered_once(
-    missing_database: Database, template: str, monkeypatch: pytest.MonkeyPatch
+    missing_database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(queries, "INGEST_BATCH", INGEST_AND_KEEP)
     db = missing_database
@@ -160,12 +142,7 @@ def test_histograms_recorded_during_an_outage_are_delivered_once(
         for q, value in zip((0.5, 0.95, 0.99), got, strict=True):
             assert value == pytest.approx(_nearest_rank(everything, q), rel=0.02)
 
-        with psycopg.connect(db.cluster.dsn(), autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(db.name), sql.Identifier(template)
-                )
-            )
+        create_missing(db)
         with db.connect() as conn:
             conn.execute(KEEP_DELIVERED)
         assert storage.flush(timeout=30)

@@ -9,14 +9,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from pgmetrics.deploy import deploy
 from pgmetrics.histogram import Histogram
 from pgmetrics.localcluster import LocalCluster
-from tests.conftest import Database
+from tests.conftest import Database, restore_deployed
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
 ROUTES = ("/hot", "/warm", "/cold")
@@ -121,13 +121,11 @@ def test_direct_calls_batches_and_folds_on_the_same_keys_are_exact(db: Database)
 
 
 @pytest.fixture(scope="module")
-def crash_cluster() -> Iterator[LocalCluster]:
+def crash_cluster(saved_template: Path) -> Iterator[LocalCluster]:
     """A durable cluster of this module alone (fsync on, synchronous commits), so that an
     acknowledged commit must survive the immediate stop."""
     with LocalCluster(durable=True, settings={"synchronous_commit": "on"}) as cluster:
-        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE crash")
-        deploy(cluster.dsn("crash"))
+        restore_deployed(cluster, "crash", saved_template)
         yield cluster
 
 

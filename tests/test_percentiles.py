@@ -139,6 +139,7 @@ def _check_buckets(
     return checked
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recorder", sorted(RECORDERS))
 def test_summary_percentiles_are_within_two_percent(db: Database, recorder: str) -> None:
     routes = _recorded()
@@ -183,6 +184,7 @@ def test_percentiles_survive_expired_detail(db: Database) -> None:
         _check_buckets(_summary(conn, "all", "Europe/Berlin"), everything)
 
 
+@pytest.mark.slow
 def test_percentiles_survive_retention(db: Database) -> None:
     routes = _recorded()
     with db.connect() as conn:
@@ -205,6 +207,7 @@ def test_percentiles_survive_retention(db: Database) -> None:
         _assert_close(row[0], _exact(every, 0.99), 0.99, every)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recorder", sorted(RECORDERS))
 def test_duration_quantile_over_any_range(db: Database, recorder: str) -> None:
     routes = _recorded()

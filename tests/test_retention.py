@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from pgmetrics.deploy import deploy
 from pgmetrics.localcluster import LocalCluster
-from tests.conftest import Database
+from tests.conftest import Database, restore_deployed
 
 # The advisory lock keys of release v0.1.0's fold and retention.
 OLD_LOCK_KEYS = (4622547330170361171, 7031925391520374017)
@@ -81,19 +81,18 @@ def test_scheduling_without_pg_cron_explains(db: Database) -> None:
 
 
 @pytest.fixture(scope="module")
-def cron_cluster() -> Iterator[LocalCluster]:
+def cron_cluster(saved_template: Path) -> Iterator[LocalCluster]:
     """A cluster whose pg_cron runs jobs in the database pgmetrics is deployed to."""
     with LocalCluster(durable=False, cron_database="metrics") as cluster:
-        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE metrics")
-        deploy(cluster.dsn("metrics"))
+        restore_deployed(cluster, "metrics", saved_template)
         with psycopg.connect(cluster.dsn("metrics"), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION pg_cron")
         yield cluster
 
 
-def test_scheduling_is_idempotent(cron_cluster: LocalCluster) -> None:
-    with psycopg.connect(cron_cluster.dsn("metrics"), autocommit=True) as conn:
+def test_scheduling_is_idempotent(cron_db: Database) -> None:
+    # The session's pg_cron database: each test unschedules what it scheduled.
+    with cron_db.connect() as conn:
         first = conn.execute("SELECT pgmetrics.schedule_retention('5 4 * * *')").fetchone()
         second = conn.execute("SELECT pgmetrics.schedule_retention('5 4 * * *')").fetchone()
         assert first == second
@@ -106,8 +105,9 @@ def test_scheduling_is_idempotent(cron_cluster: LocalCluster) -> None:
         assert conn.execute("SELECT count(*) FROM cron.job").fetchone() == (0,)
 
 
-def test_fold_scheduling_is_idempotent(cron_cluster: LocalCluster) -> None:
-    with psycopg.connect(cron_cluster.dsn("metrics"), autocommit=True) as conn:
+def test_fold_scheduling_is_idempotent(cron_db: Database) -> None:
+    # The session's pg_cron database: each test unschedules what it scheduled.
+    with cron_db.connect() as conn:
         first = conn.execute("SELECT pgmetrics.schedule_fold()").fetchone()
         second = conn.execute("SELECT pgmetrics.schedule_fold()").fetchone()
         assert first == second

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pgmetrics.deploy import deploy, sqitch
 from tests.conftest import Database
 
@@ -19,6 +21,7 @@ def _pgmetrics_objects(db: Database) -> int:
     return int(str(row[0]))
 
 
+@pytest.mark.slow
 def test_deploy_verify_revert_deploy(empty_db: Database) -> None:
     deploy(empty_db.dsn)
     assert _pgmetrics_objects(empty_db) > 0
@@ -36,5 +39,6 @@ def test_deploy_verify_revert_deploy(empty_db: Database) -> None:
     assert row == (1,)
 
 
+@pytest.mark.slow
 def test_status_reports_up_to_date(db: Database) -> None:
     assert "Nothing to deploy (up-to-date)" in sqitch("status", db.dsn)

@@ -50,6 +50,9 @@ ANCHORS = (
 ROUTE_KEYS = (("/a", "GET"), ("/a", "post"), ("/b/{id}", "get"))
 OPERATION_KEYS = ("db.query", "send_email")
 
+# Generated histories checked against a model in the database: tens of seconds per test.
+pytestmark = pytest.mark.slow
+
 SETTINGS = settings(
     max_examples=40,
     deadline=None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from psycopg.types.json import Jsonb
 
 from pgmetrics.aggregate import route_cells_json
@@ -36,6 +37,7 @@ def _v010_cell(hour: int, durations: list[float]) -> dict[str, object]:
     return cells[0]
 
 
+@pytest.mark.slow
 def test_v0_1_0_data_reaches_every_rollup(empty_db: Database) -> None:
     sqitch("deploy", empty_db.dsn, "--to", "@v0.1.0")
     march_1 = 20513 * 24  # 2026-03-01 00:00 UTC, in hours since the epoch

@@ -125,6 +125,7 @@ def test_streaming_response_is_measured_to_its_end(storage: MemoryMetricsStorage
     assert row.min_duration_ms >= STREAM_CHUNKS * STREAM_PAUSE * 1000 * 0.9
 
 
+@pytest.mark.slow
 def test_ten_thousand_unmatched_paths_make_one_key(storage: MemoryMetricsStorage) -> None:
     with asgi_server(starlette_app(storage)) as url, httpx.Client(base_url=url) as client:
         for index in range(10_000):

@@ -1,5 +1,10 @@
-"""Faults under load: the database stops and starts again, or is missing while a million distinct
-routes are recorded. Totals stay exact and memory stays bounded."""
+"""Faults of the server: the database stops and starts again under load, stays away longer than
+a connection pool's backoff, or is missing while a million distinct routes are recorded. Totals
+stay exact and memory stays bounded.
+
+A file of its own because stopping a server needs a cluster of the module's own (stopping the
+session's would fail every test running beside it); conftest.py keeps the tests that share it on
+one xdist worker."""
 
 from __future__ import annotations
 
@@ -7,19 +12,17 @@ import gc
 import threading
 import time
 import tracemalloc
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from pgmetrics import DatabaseMetricsStorage
 from pgmetrics.aggregate import OVERFLOW
-from pgmetrics.deploy import deploy
 from pgmetrics.localcluster import LocalCluster
-from tests.conftest import Database, drop_database
+from tests.conftest import Database, create_missing, restore_deployed
 from tests.stored import operation_totals, route_totals
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
@@ -27,14 +30,12 @@ EVENTS = 120_000
 
 
 @pytest.fixture(scope="module")
-def own_cluster() -> Iterator[LocalCluster]:
+def own_cluster(saved_template: Path) -> Iterator[LocalCluster]:
     """A cluster of this module alone, so that stopping it leaves the cluster the other tests
     share alone. Commits are synchronous (an acknowledged commit survives the server's crash);
     fsync stays off (the machine does not crash)."""
     with LocalCluster(durable=False, settings={"synchronous_commit": "on"}) as cluster:
-        with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE outage")
-        deploy(cluster.dsn("outage"))
+        restore_deployed(cluster, "outage", saved_template)
         yield cluster
 
 
@@ -106,13 +107,10 @@ def _traced() -> int:
 
 
 @pytest.mark.slow
-def test_a_million_routes_during_an_outage_keep_memory_flat(
-    cluster: LocalCluster, template: str
-) -> None:
+def test_a_million_routes_during_an_outage_keep_memory_flat(missing_database: Database) -> None:
     # The database does not exist yet: every send fails until it is created.
-    name = f"test_{uuid.uuid4().hex[:16]}"
     storage = DatabaseMetricsStorage(
-        cluster.dsn(name),
+        missing_database.dsn,
         batch_interval=0.05,
         connect_timeout=0.1,
         retry_initial=0.05,
@@ -135,23 +133,16 @@ def test_a_million_routes_during_an_outage_keep_memory_flat(
     assert storage.overflowed_events == 999_000
     assert storage.pending_batches <= 1
 
-    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
-        )
-    database = Database(cluster, name)
+    create_missing(missing_database)
     try:
         assert storage.flush(timeout=60)
         storage.close()
-        totals = route_totals(database.dsn)
+        totals = route_totals(missing_database.dsn)
         assert totals.pop(OVERFLOW) == (999_000, 99_900, 999_000.0)
         assert len(totals) == 1000
         assert set(totals.values()) == {(1, 0, 1.0)} | {(1, 1, 1.0)}
     finally:
         storage.close(timeout=1)
-        drop_database(database)
 
 
 @pytest.mark.slow

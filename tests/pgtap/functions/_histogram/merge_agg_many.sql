@@ -1,3 +1,4 @@
+-- slow: 300,000 values merged hour by hour
 BEGIN;
 SELECT plan(3);
 
