@@ -74,4 +74,3 @@ def run_pgtap(path: Path, db: Database, pgtap_tally: PgTapTally) -> None:
     if proc.returncode != 0:
         pgtap_tally.failed.append(str(path.relative_to(PGTAP_DIR)))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-
