@@ -45,9 +45,10 @@ from bench.public_api import (
 )
 from bench.results import append_results
 from pgmetrics import queries
-from pgmetrics.aggregate import RouteCells, hour_start
+from pgmetrics.cells import RouteCells
 from pgmetrics.histogram import Histogram
 from pgmetrics.localcluster import LocalCluster
+from pgmetrics.times import hour_start
 from pgmetrics.wire import CellArray, CellArrayDumper, route_cell_array
 
 HOUR = datetime(2026, 3, 2, 10, tzinfo=UTC)
@@ -83,7 +84,7 @@ def send_encoded(conn: Conn, batch_id: uuid.UUID, encoded: EncodedBatch) -> bool
 
 
 def send_batch(conn: Conn, batch_id: uuid.UUID, route_cells: RouteCells) -> bool:
-    """Sends ``route_cells`` (pgmetrics.aggregate cells) as one ingest_batch call."""
+    """Sends ``route_cells`` (pgmetrics.cells cells) as one ingest_batch call."""
     return send_encoded(conn, batch_id, encode_batch(route_cell_oid(conn), route_cells))
 
 
@@ -94,7 +95,7 @@ def histogram_pool(size: int, events: int = EVENTS, seed: int = 42) -> list[Pool
 
 
 def pool_cell(histogram: PooledHistogram, index: int, hour: datetime) -> list[object]:
-    """A cell of pgmetrics.aggregate (total, successful, sum, min, max, last time, histogram)
+    """A cell of pgmetrics.cells (total, successful, sum, min, max, last time, histogram)
     whose counts agree with ``histogram``; a few failures, varying with ``index``."""
     return [
         histogram.events,

@@ -18,13 +18,14 @@ from typing import Any, LiteralString
 import psycopg
 
 from pgmetrics import __version__, queries
+from pgmetrics.checks import BUCKETS
 from pgmetrics.config import database_url, retention_days
 from pgmetrics.database import DatabaseMetricsStorage
 from pgmetrics.deploy import DeployError, deploy, sqitch
 from pgmetrics.localcluster import ClusterError
 from pgmetrics.report import FORMATS, as_csv, as_json, operation_table, route_table
-from pgmetrics.types import BUCKETS
-from pgmetrics.web.admin import BadRequest, configured_token, parse_query
+from pgmetrics.times import parse_timestamp
+from pgmetrics.web.admin import admin_query, configured_token, read_metrics
 
 
 class CommandError(Exception):
@@ -96,32 +97,26 @@ def cmd_status(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    params = {"bucket": args.bucket, "tz": args.tz}
     end = args.end or datetime.now(UTC)
-    params["end"] = end.isoformat()
-    params["start"] = (args.start or end - args.since).isoformat()
-    for name in ("route", "method", "operation"):
-        if getattr(args, name) is not None:
-            params[name] = getattr(args, name)
     try:
-        query = parse_query(params)
-    except BadRequest as exc:
+        start = args.start or end - args.since
+    except OverflowError:
+        raise CommandError("--end is too early for --since") from None
+    try:
+        query = admin_query(
+            start=start,
+            end=end,
+            bucket=args.bucket,
+            tz=args.tz,
+            route=args.route,
+            method=args.method,
+            operation=args.operation,
+        )
+    except ValueError as exc:
         raise CommandError(str(exc)) from None
     storage = DatabaseMetricsStorage(_dsn(), batch_interval=60.0, shutdown_timeout=0.0)
     try:
-        routes = storage.get_route_metrics(
-            route=query.route,
-            method=query.method,
-            time_range=query.time_range,
-            bucket=query.bucket,
-            tz=query.tz,
-        )
-        operations = storage.get_operation_metrics(
-            operation=query.operation,
-            time_range=query.time_range,
-            bucket=query.bucket,
-            tz=query.tz,
-        )
+        routes, operations = read_metrics(storage, query)
     finally:
         storage.close()
     if routes.source != "database" or operations.source != "database":
@@ -185,10 +180,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def _timestamp(text: str) -> datetime:
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO-8601 timestamp, got {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return parse_timestamp("the value", text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

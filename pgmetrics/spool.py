@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pgmetrics.aggregate import Cell, OperationCells, RouteCells
+from pgmetrics.cells import Cell, OperationCells, RouteCells
 from pgmetrics.flusher import Batch
 from pgmetrics.histogram import Histogram
 

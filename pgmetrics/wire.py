@@ -17,7 +17,7 @@ from array import array
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
-from pgmetrics.aggregate import Cell, OperationCells, RouteCells
+from pgmetrics.cells import Cell, OperationCells, RouteCells
 
 _TEXT = 25
 _INT8 = 20

@@ -13,7 +13,8 @@ import pytest
 from psycopg import sql
 
 from pgmetrics import DatabaseMetricsStorage
-from pgmetrics.aggregate import OVERFLOW, Aggregator
+from pgmetrics.aggregator import Aggregator
+from pgmetrics.cells import OVERFLOW
 from pgmetrics.flusher import Batch, Flusher, Outcome
 from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database, drop_database

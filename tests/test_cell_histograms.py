@@ -16,8 +16,8 @@ from fractions import Fraction
 
 import pytest
 
-from pgmetrics.aggregate import (
-    Aggregator,
+from pgmetrics.aggregator import Aggregator
+from pgmetrics.cells import (
     Cell,
     OperationCells,
     RouteCells,
@@ -26,9 +26,10 @@ from pgmetrics.aggregate import (
     operation_cells_json,
     route_cells_json,
 )
+from pgmetrics.checks import check_route_read
 from pgmetrics.flusher import Batch, Flusher, Outcome
 from pgmetrics.histogram import Histogram, boundary, unpack
-from pgmetrics.summary import route_rows, zone
+from pgmetrics.summary import route_rows
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
 HOUR = int(T0.timestamp()) // 3600
@@ -207,7 +208,7 @@ def test_histograms_survive_an_outage_and_a_lost_answer_once() -> None:
     # The memory fallback reads the pending batch and the buffers: every value so far.
     routes: RouteCells = {}
     flusher.pending_cells(routes, {})
-    (row,) = route_rows(routes, "/r1", None, None, "all", zone("UTC"))
+    (row,) = route_rows(routes, check_route_read("/r1", None, None, "all", "UTC"))
     values = recorded[("/r1", (T0 + timedelta(hours=1)).replace(minute=0).isoformat())]
     ordered = sorted(values)
     for q, got in ((0.5, row.p50_duration_ms), (0.99, row.p99_duration_ms)):

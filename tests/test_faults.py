@@ -16,7 +16,7 @@ import pytest
 from psycopg import sql
 
 from pgmetrics import DatabaseMetricsStorage
-from pgmetrics.aggregate import OVERFLOW
+from pgmetrics.cells import OVERFLOW
 from pgmetrics.deploy import deploy
 from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database, drop_database

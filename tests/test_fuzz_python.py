@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import pgmetrics
 from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage
+from pgmetrics.checks import BUCKETS
 from pgmetrics.config import load_settings
-from pgmetrics.types import BUCKETS
 from pgmetrics.web.admin import PARAMETERS, BadRequest, parse_query
 from tests.conftest import Database, count_fuzz_input
 

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import pytest
 
 from pgmetrics import DatabaseMetricsStorage
-from pgmetrics.aggregate import Aggregator, Cell
+from pgmetrics.aggregator import Aggregator
+from pgmetrics.cells import Cell
 from pgmetrics.flusher import Batch, Flusher, Outcome, split_batch
 from tests.conftest import Database
 

@@ -6,7 +6,7 @@ import uuid
 
 from psycopg.types.json import Jsonb
 
-from pgmetrics.aggregate import route_cells_json
+from pgmetrics.cells import route_cells_json
 from pgmetrics.deploy import deploy, sqitch
 from pgmetrics.histogram import Histogram
 from tests.conftest import Database
