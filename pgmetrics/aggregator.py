@@ -32,7 +32,7 @@ from pgmetrics.checks import (
     check_name,
     check_success,
 )
-from pgmetrics.histogram import LN_GAMMA, Histogram, bucket_index
+from pgmetrics.histogram import LN_GAMMA, bucket_index
 
 _INF = math.inf
 # The record hot path reads these as globals rather than module attributes.
@@ -156,17 +156,17 @@ class Aggregator:
             cell = buffer.routes.get(key)
             if cell is None:
                 cell = self._new_route_cell(buffer, key)
-            cell[0] += 1
+            cell.total += 1
             if success:
-                cell[1] += 1
-            cell[2] += d
-            if d < cell[3]:
-                cell[3] = d
-            if d > cell[4]:
-                cell[4] = d
-            if t > cell[5]:
-                cell[5] = t
-            histogram = cell[6]
+                cell.successful += 1
+            cell.sum_ms += d
+            if d < cell.min_ms:
+                cell.min_ms = d
+            if d > cell.max_ms:
+                cell.max_ms = d
+            if t > cell.last_time:
+                cell.last_time = t
+            histogram = cell.histogram
             if index is None:
                 histogram.zero_count += 1
             else:
@@ -183,7 +183,7 @@ class Aggregator:
             cell = buffer.routes.get(key)
             if cell is not None:
                 return cell
-        cell = buffer.routes[key] = [0, 0, 0.0, _INF, 0.0, -_INF, Histogram()]
+        cell = buffer.routes[key] = Cell()
         return cell
 
     def record_operation(
@@ -215,17 +215,17 @@ class Aggregator:
             cell = buffer.operations.get(key)
             if cell is None:
                 cell = self._new_operation_cell(buffer, key)
-            cell[0] += 1
+            cell.total += 1
             if success:
-                cell[1] += 1
-            cell[2] += d
-            if d < cell[3]:
-                cell[3] = d
-            if d > cell[4]:
-                cell[4] = d
-            if t > cell[5]:
-                cell[5] = t
-            histogram = cell[6]
+                cell.successful += 1
+            cell.sum_ms += d
+            if d < cell.min_ms:
+                cell.min_ms = d
+            if d > cell.max_ms:
+                cell.max_ms = d
+            if t > cell.last_time:
+                cell.last_time = t
+            histogram = cell.histogram
             if index is None:
                 histogram.zero_count += 1
             else:
@@ -242,7 +242,7 @@ class Aggregator:
             cell = buffer.operations.get(key)
             if cell is not None:
                 return cell
-        cell = buffer.operations[key] = [0, 0, 0.0, _INF, 0.0, -_INF, Histogram()]
+        cell = buffer.operations[key] = Cell()
         return cell
 
     def has_buffer(self) -> bool:

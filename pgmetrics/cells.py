@@ -1,14 +1,13 @@
 """The cell: what memory holds of one key in one UTC hour, how cells merge, and their JSON form
 in the cell format of ``pgmetrics.ingest_batch``.
 
-A cell is a list ``[total, successful, sum_ms, min_ms, max_ms, last_time, histogram]``, times in
-seconds since the epoch, ``histogram`` the ``Histogram`` of the durations (zeros in its
-``zero_count``); ``failed`` is ``total - successful``.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import math
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pgmetrics.histogram import Histogram
 from pgmetrics.times import from_timestamp, hour_start
@@ -16,7 +15,25 @@ from pgmetrics.times import from_timestamp, hour_start
 # The key that events past the cap on distinct keys count under.
 OVERFLOW = "__overflow__"
 
-Cell = list[Any]
+
+@dataclass(slots=True)
+class Cell:
+    """The events of one key in one UTC hour. Slotted: the record path reads and writes these
+    fields as fast as list items, and a cell costs less memory than a dict-backed object."""
+
+    total: int = 0
+    successful: int = 0  # failed is total - successful
+    sum_ms: float = 0.0
+    min_ms: float = math.inf
+    max_ms: float = 0.0
+    last_time: float = -math.inf  # seconds since the epoch
+    histogram: Histogram = field(default_factory=Histogram)  # zeros in its zero_count
+
+    @property
+    def failed(self) -> int:
+        return self.total - self.successful
+
+
 RouteKey = tuple[str, str, int]
 OperationKey = tuple[str, int]
 RouteCells = dict[RouteKey, Cell]
@@ -25,26 +42,34 @@ K = TypeVar("K")
 
 
 def merge_cell(into: Cell, cell: Cell) -> None:
-    into[0] += cell[0]
-    into[1] += cell[1]
-    into[2] += cell[2]
-    if cell[3] < into[3]:
-        into[3] = cell[3]
-    if cell[4] > into[4]:
-        into[4] = cell[4]
-    if cell[5] > into[5]:
-        into[5] = cell[5]
-    into[6].merge(cell[6])
+    into.total += cell.total
+    into.successful += cell.successful
+    into.sum_ms += cell.sum_ms
+    if cell.min_ms < into.min_ms:
+        into.min_ms = cell.min_ms
+    if cell.max_ms > into.max_ms:
+        into.max_ms = cell.max_ms
+    if cell.last_time > into.last_time:
+        into.last_time = cell.last_time
+    into.histogram.merge(cell.histogram)
 
 
 def copy_cell(cell: Cell) -> Cell:
     """A copy that shares nothing mutable with ``cell``."""
-    histogram: Histogram = cell[6]
-    return [*cell[:6], Histogram(histogram.counts, histogram.zero_count)]
+    histogram = cell.histogram
+    return Cell(
+        cell.total,
+        cell.successful,
+        cell.sum_ms,
+        cell.min_ms,
+        cell.max_ms,
+        cell.last_time,
+        Histogram(histogram.counts, histogram.zero_count),
+    )
 
 
 def merge_cells(into: dict[K, Cell], cells: dict[K, Cell], *, copy: bool = False) -> None:
-    """Adds ``cells`` into ``into``; ``copy=False`` hands the cell lists over to ``into``."""
+    """Adds ``cells`` into ``into``; ``copy=False`` hands the cells themselves over to ``into``."""
     for key, cell in cells.items():
         target = into.get(key)
         if target is None:
@@ -70,14 +95,14 @@ def operation_cells_json(cells: OperationCells) -> list[dict[str, object]]:
 
 
 def _cell_json(cell: Cell) -> dict[str, object]:
-    total, successful = int(cell[0]), int(cell[1])
+    total, successful = int(cell.total), int(cell.successful)
     return {
         "n": total,
         "s": successful,
         "f": total - successful,
-        "d": cell[2],
-        "lo": cell[3],
-        "hi": cell[4],
-        "t": from_timestamp(cell[5]).isoformat(),
-        **cell[6].to_json(),
+        "d": cell.sum_ms,
+        "lo": cell.min_ms,
+        "hi": cell.max_ms,
+        "t": from_timestamp(cell.last_time).isoformat(),
+        **cell.histogram.to_json(),
     }

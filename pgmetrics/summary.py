@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from pgmetrics.cells import Cell, OperationCells, RouteCells, copy_cell, merge_cell
 from pgmetrics.checks import ReadFilter
-from pgmetrics.histogram import Histogram
 from pgmetrics.times import EARLIEST, from_timestamp, hour_start
 from pgmetrics.types import OperationMetrics, RouteMetrics, TimeRange
 
@@ -97,8 +96,8 @@ def route_rows(cells: RouteCells, read: ReadFilter) -> list[RouteMetrics]:
             bucket_start=start,
             route=route,
             method=method,
-            last_request_at=from_timestamp(cell[5]),
-            total_requests=int(cell[0]),
+            last_request_at=from_timestamp(cell.last_time),
+            total_requests=int(cell.total),
             **_cell_figures(cell),
         )
         for (start, route, method), cell in _grouped(cells, read, group).items()
@@ -118,8 +117,8 @@ def operation_rows(cells: OperationCells, read: ReadFilter) -> list[OperationMet
         OperationMetrics(
             bucket_start=start,
             operation=operation,
-            last_execution_at=from_timestamp(cell[5]),
-            total_executions=int(cell[0]),
+            last_execution_at=from_timestamp(cell.last_time),
+            total_executions=int(cell.total),
             **_cell_figures(cell),
         )
         for (start, operation), cell in _grouped(cells, read, group).items()
@@ -130,17 +129,17 @@ def operation_rows(cells: OperationCells, read: ReadFilter) -> list[OperationMet
 
 def _cell_figures(cell: Cell) -> dict[str, Any]:
     """The row columns a cell gives, other than its key, total and last time."""
-    total, successful = int(cell[0]), int(cell[1])
-    histogram: Histogram = cell[6]
+    total, successful = int(cell.total), int(cell.successful)
+    histogram, low, high = cell.histogram, cell.min_ms, cell.max_ms
     return {
         "successful": successful,
         "failed": total - successful,
         "error_rate": (total - successful) / total,
-        "total_duration_ms": cell[2],
-        "average_duration_ms": cell[2] / total,
-        "min_duration_ms": cell[3],
-        "max_duration_ms": cell[4],
-        "p50_duration_ms": histogram.quantile(0.5, cell[3], cell[4]),
-        "p95_duration_ms": histogram.quantile(0.95, cell[3], cell[4]),
-        "p99_duration_ms": histogram.quantile(0.99, cell[3], cell[4]),
+        "total_duration_ms": cell.sum_ms,
+        "average_duration_ms": cell.sum_ms / total,
+        "min_duration_ms": low,
+        "max_duration_ms": high,
+        "p50_duration_ms": histogram.quantile(0.5, low, high),
+        "p95_duration_ms": histogram.quantile(0.95, low, high),
+        "p99_duration_ms": histogram.quantile(0.99, low, high),
     }

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -111,13 +112,13 @@ def test_threads_and_overflow_merge_into_one_histogram() -> None:
     everything = [v for values in per_thread for v in values]
     assert Histogram.of(everything) == _merged(routes.values())
     for cell in routes.values():
-        assert cell[6].total == cell[0]
+        assert cell.histogram.total == cell.total
 
 
 def _merged(cells: Iterable[Cell]) -> Histogram:
     histogram = Histogram()
     for cell in cells:
-        histogram.merge(cell[6])
+        histogram.merge(cell.histogram)
     return histogram
 
 
@@ -130,13 +131,15 @@ def test_copies_share_no_histogram() -> None:
     copied: RouteCells = {}
     merge_cells(copied, peeked, copy=True)
     (cell,) = copied.values()
-    merge_cell(cell, [*cell[:6], Histogram.of([5.0, 0.0])])  # grows the copy only
-    assert cell[6] == Histogram.of([1.0, 2.0, 0.0, 5.0, 0.0])
+    merge_cell(
+        cell, dataclasses.replace(cell, histogram=Histogram.of([5.0, 0.0]))
+    )  # grows the copy only
+    assert cell.histogram == Histogram.of([1.0, 2.0, 0.0, 5.0, 0.0])
     (original,) = peeked.values()
-    assert original[6] == Histogram.of([1.0, 2.0, 0.0])
+    assert original.histogram == Histogram.of([1.0, 2.0, 0.0])
     taken: RouteCells = {}
     aggregator.take(taken, {})
-    assert taken[("/copy", "GET", HOUR)][6] == Histogram.of([1.0, 2.0, 0.0])
+    assert taken[("/copy", "GET", HOUR)].histogram == Histogram.of([1.0, 2.0, 0.0])
 
 
 class FlakyDatabase:
