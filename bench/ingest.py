@@ -44,10 +44,10 @@ from bench.public_api import (
     set_report_time_zones,
 )
 from bench.results import append_results
+from devtools.localcluster import LocalCluster
 from pgmetrics import queries
 from pgmetrics.cells import Cell, RouteCells
 from pgmetrics.histogram import Histogram
-from pgmetrics.localcluster import LocalCluster
 from pgmetrics.times import hour_start
 from pgmetrics.wire import CellArray, CellArrayDumper, route_cell_array
 

@@ -33,8 +33,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
-from pgmetrics.localcluster import LocalCluster
 
 ROUTES = 1000
 METHODS = ("GET", "POST")

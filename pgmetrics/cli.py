@@ -10,9 +10,11 @@ import argparse
 import dataclasses
 import json
 import re
+import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, LiteralString
 
 import psycopg
@@ -22,7 +24,6 @@ from pgmetrics.checks import BUCKETS
 from pgmetrics.config import database_url, retention_days
 from pgmetrics.database import DatabaseMetricsStorage
 from pgmetrics.deploy import DeployError, deploy, sqitch
-from pgmetrics.localcluster import ClusterError
 from pgmetrics.report import FORMATS, as_csv, as_json, operation_table, route_table
 from pgmetrics.times import parse_timestamp
 from pgmetrics.web.admin import admin_query, configured_token, read_metrics
@@ -173,9 +174,19 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from pgmetrics.demo import run_demo
-
-    run_demo(requests=args.requests)
+    # The demo and its web application live in the checkout's devtools, outside the installed
+    # package (they need a throwaway cluster, Starlette and httpx): run in a process of their own.
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "devtools" / "demo.py").is_file():
+        raise CommandError(
+            "the demo runs from a source checkout of pgmetrics: "
+            "scripts/setup && .venv/bin/pgmetrics demo"
+        )
+    command = [sys.executable, "-m", "devtools.demo", "--requests", str(args.requests)]
+    # This interpreter running the checkout's own module.
+    returncode = subprocess.run(command, cwd=root, check=False).returncode  # noqa: S603
+    if returncode != 0:
+        raise CommandError(f"the demo failed (exit status {returncode})")
 
 
 def _timestamp(text: str) -> datetime:
@@ -233,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (CommandError, DeployError, ClusterError, ValueError, psycopg.Error) as exc:
+    except (CommandError, DeployError, ValueError, psycopg.Error) as exc:
         if args.debug:
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
-from pgmetrics.localcluster import LocalCluster
 
 TEMPLATE = "pgmetrics_template"
 

@@ -12,11 +12,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from devtools.localcluster import LocalCluster
 from pgmetrics import DatabaseMetricsStorage
 from pgmetrics.aggregator import Aggregator
 from pgmetrics.cells import OVERFLOW
 from pgmetrics.flusher import Batch, Flusher, Outcome
-from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database, drop_database
 from tests.stored import route_totals
 

@@ -15,10 +15,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from devtools.localcluster import LocalCluster
 from pgmetrics import DatabaseMetricsStorage
 from pgmetrics.cells import OVERFLOW
 from pgmetrics.deploy import deploy
-from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database, drop_database
 from tests.stored import operation_totals, route_totals
 

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from devtools.localcluster import LocalCluster
 from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage, queries
 from pgmetrics.histogram import Histogram
-from pgmetrics.localcluster import LocalCluster
 from pgmetrics.types import OperationMetrics, RouteMetrics
 from tests.conftest import Database, drop_database
 from tests.stored import operation_totals, route_totals

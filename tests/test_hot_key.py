@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
 from pgmetrics.histogram import Histogram
-from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)

@@ -26,7 +26,7 @@ def test_ruff_format() -> None:
 
 
 def test_mypy_strict() -> None:
-    _run(sys.executable, "-m", "mypy", "--strict", "pgmetrics")
+    _run(sys.executable, "-m", "mypy", "--strict", "pgmetrics", "devtools")
 
 
 def test_sqlfluff() -> None:
