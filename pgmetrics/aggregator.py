@@ -189,6 +189,8 @@ class Aggregator:
     def record_operation(
         self, operation: str, success: bool, duration_ms: float, at: datetime | None
     ) -> None:
+        # The twin of record_route, written out again rather than shared: a shared helper would
+        # add a call to every record (bench.record_cost).
         if type(operation) is not str:
             check_name("operation", operation)
         if success is not True and success is not False:
