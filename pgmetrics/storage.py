@@ -80,37 +80,11 @@ class MetricsStorage(Protocol):
         ...
 
 
-class AsyncReads:
-    """The awaitable reads of a storage: its synchronous reads, run in a worker thread so that
-    an event loop never waits on the database."""
-
-    async def aget_route_metrics(
-        self: MetricsStorage,
-        route: str | None = None,
-        method: str | None = None,
-        time_range: TimeRange | None = None,
-        bucket: str = "hour",
-        tz: str = "UTC",
-    ) -> MetricsReport[RouteMetrics]:
-        return await asyncio.to_thread(
-            self.get_route_metrics, route, method, time_range, bucket, tz
-        )
-
-    async def aget_operation_metrics(
-        self: MetricsStorage,
-        operation: str | None = None,
-        time_range: TimeRange | None = None,
-        bucket: str = "hour",
-        tz: str = "UTC",
-    ) -> MetricsReport[OperationMetrics]:
-        return await asyncio.to_thread(
-            self.get_operation_metrics, operation, time_range, bucket, tz
-        )
-
-
-class BaseMetricsStorage(AsyncReads):
+class BaseMetricsStorage:
     """Recording into an ``Aggregator`` and the checks of every read's arguments, the same for
-    each storage; a storage supplies ``_aggregator`` and answers the checked reads."""
+    each storage; a storage supplies ``_aggregator`` and answers the checked reads. The awaitable
+    reads run the synchronous ones in a worker thread, so that an event loop never waits on the
+    database."""
 
     _aggregator: Aggregator
     # Set by a storage whose close() must hear of a record that comes after it.
@@ -165,6 +139,29 @@ class BaseMetricsStorage(AsyncReads):
         tz: str = "UTC",
     ) -> MetricsReport[OperationMetrics]:
         return self._operation_report(check_operation_read(operation, time_range, bucket, tz))
+
+    async def aget_route_metrics(
+        self,
+        route: str | None = None,
+        method: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[RouteMetrics]:
+        return await asyncio.to_thread(
+            self.get_route_metrics, route, method, time_range, bucket, tz
+        )
+
+    async def aget_operation_metrics(
+        self,
+        operation: str | None = None,
+        time_range: TimeRange | None = None,
+        bucket: str = "hour",
+        tz: str = "UTC",
+    ) -> MetricsReport[OperationMetrics]:
+        return await asyncio.to_thread(
+            self.get_operation_metrics, operation, time_range, bucket, tz
+        )
 
     def _route_report(self, read: ReadFilter) -> MetricsReport[RouteMetrics]:
         raise NotImplementedError
