@@ -35,7 +35,7 @@ import psycopg
 
 from bench.public_api import Conn, fold, lognormal, new_database, set_report_time_zones
 from bench.results import append_results
-from pgmetrics.localcluster import LocalCluster
+from devtools.localcluster import LocalCluster
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
 GOAL = 50_000

@@ -31,9 +31,9 @@ import timeit
 import psycopg
 
 from bench.results import append_results
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
 from pgmetrics.histogram import Histogram, bucket_index
-from pgmetrics.localcluster import LocalCluster
 
 POOL = 240
 DROP_TABLES = "DROP TABLE IF EXISTS b_packed, b_arrays, b_jsonb"

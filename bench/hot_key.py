@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 
 from bench.results import append_results
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
-from pgmetrics.localcluster import LocalCluster
 
 RECORD = "SELECT pgmetrics.record_route_metric('/users/{id}', 'GET', true, 12.5);\n"
 INSERT = "INSERT INTO bench_plain VALUES ('/users/{id}', 'GET', true, 12.5, now());\n"

@@ -44,10 +44,11 @@ from bench.public_api import (
     set_report_time_zones,
 )
 from bench.results import append_results
+from devtools.localcluster import LocalCluster
 from pgmetrics import queries
-from pgmetrics.aggregate import RouteCells, hour_start
+from pgmetrics.cells import Cell, RouteCells
 from pgmetrics.histogram import Histogram
-from pgmetrics.localcluster import LocalCluster
+from pgmetrics.times import hour_start
 from pgmetrics.wire import CellArray, CellArrayDumper, route_cell_array
 
 HOUR = datetime(2026, 3, 2, 10, tzinfo=UTC)
@@ -83,7 +84,7 @@ def send_encoded(conn: Conn, batch_id: uuid.UUID, encoded: EncodedBatch) -> bool
 
 
 def send_batch(conn: Conn, batch_id: uuid.UUID, route_cells: RouteCells) -> bool:
-    """Sends ``route_cells`` (pgmetrics.aggregate cells) as one ingest_batch call."""
+    """Sends ``route_cells`` (pgmetrics.cells cells) as one ingest_batch call."""
     return send_encoded(conn, batch_id, encode_batch(route_cell_oid(conn), route_cells))
 
 
@@ -93,10 +94,9 @@ def histogram_pool(size: int, events: int = EVENTS, seed: int = 42) -> list[Pool
     return [PooledHistogram(lognormal(rng, events, MEDIAN_MS, SIGMA)) for _ in range(size)]
 
 
-def pool_cell(histogram: PooledHistogram, index: int, hour: datetime) -> list[object]:
-    """A cell of pgmetrics.aggregate (total, successful, sum, min, max, last time, histogram)
-    whose counts agree with ``histogram``; a few failures, varying with ``index``."""
-    return [
+def pool_cell(histogram: PooledHistogram, index: int, hour: datetime) -> Cell:
+    """A cell whose counts agree with ``histogram``; a few failures, varying with ``index``."""
+    return Cell(
         histogram.events,
         histogram.events - index % 7,
         histogram.sum_ms,
@@ -104,16 +104,16 @@ def pool_cell(histogram: PooledHistogram, index: int, hour: datetime) -> list[ob
         histogram.max_ms,
         (hour + timedelta(minutes=59, seconds=59)).timestamp(),
         histogram,
-    ]
+    )
 
 
-def own_cell(histogram: PooledHistogram, index: int, hour: datetime) -> list[object]:
+def own_cell(histogram: PooledHistogram, index: int, hour: datetime) -> Cell:
     """pool_cell plus one duration that depends on ``index``, so that no two cells of a batch
     carry the same histogram (the server could otherwise reuse its work on one for the next)."""
     extra = 1.0 + (index * 0.7919) % 400.0
     own = Histogram(dict(histogram.counts), histogram.zero_count)
     own.add(extra)
-    return [
+    return Cell(
         histogram.events + 1,
         histogram.events + 1 - index % 7,
         histogram.sum_ms + extra,
@@ -121,7 +121,7 @@ def own_cell(histogram: PooledHistogram, index: int, hour: datetime) -> list[obj
         max(histogram.max_ms, extra),
         (hour + timedelta(minutes=59, seconds=59)).timestamp(),
         own,
-    ]
+    )
 
 
 def make_cells(pool: list[PooledHistogram], routes: list[str], hour: datetime) -> RouteCells:

@@ -34,8 +34,8 @@ import psycopg
 from psycopg import sql
 
 from bench.results import append_results
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy, sqitch
-from pgmetrics.localcluster import LocalCluster
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 POOL = 64

@@ -28,9 +28,9 @@ import psycopg
 from psycopg import sql
 
 from bench.results import append_results
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
 from pgmetrics.histogram import Histogram
-from pgmetrics.localcluster import LocalCluster
 
 END = datetime(2026, 11, 29, tzinfo=UTC)
 POOL = 240

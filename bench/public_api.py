@@ -16,9 +16,9 @@ import time
 import psycopg
 from psycopg import sql
 
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
 from pgmetrics.histogram import Histogram
-from pgmetrics.localcluster import LocalCluster
 
 Conn = psycopg.Connection[tuple[object, ...]]
 

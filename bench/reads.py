@@ -60,8 +60,8 @@ from bench.public_api import (
     set_report_time_zones,
 )
 from bench.results import append_results
-from pgmetrics.aggregate import RouteCells
-from pgmetrics.localcluster import LocalCluster
+from devtools.localcluster import LocalCluster
+from pgmetrics.cells import RouteCells
 
 END = datetime(2026, 12, 1, tzinfo=UTC)  # data ends here (exclusive): a Tuesday, 00:00 UTC
 NEW_YORK = ZoneInfo("America/New_York")

@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from bench.results import append_results
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
-from pgmetrics.localcluster import LocalCluster
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 TABLES = ("route_metrics", "route_metrics_rollup")

@@ -26,9 +26,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bench.results import append_results
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
 from pgmetrics.histogram import Histogram
-from pgmetrics.localcluster import LocalCluster
 
 DAY = datetime(2026, 3, 2, tzinfo=UTC)
 PER_HOUR = 1_000

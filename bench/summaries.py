@@ -31,8 +31,8 @@ import psycopg
 from psycopg import sql
 
 from bench.results import append_results
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
-from pgmetrics.localcluster import LocalCluster
 
 ROUTES = 1000
 METHODS = ("GET", "POST")

@@ -63,6 +63,20 @@ def configure(storage: MetricsStorage | None) -> MetricsStorage | None:
     return previous
 
 
+class StorageRef:
+    """A storage given by the caller, or the module-level one, resolved at the first use rather
+    than at construction: an application may configure pgmetrics after building its app."""
+
+    def __init__(self, storage: MetricsStorage | None) -> None:
+        self._storage = storage
+
+    @property
+    def storage(self) -> MetricsStorage:
+        if self._storage is None:
+            self._storage = get_storage()
+        return self._storage
+
+
 def record_route_metric(
     route: str, method: str, success: bool, duration_ms: float, at: datetime | None = None
 ) -> None:

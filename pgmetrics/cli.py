@@ -10,22 +10,24 @@ import argparse
 import dataclasses
 import json
 import re
+import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, LiteralString
 
 import psycopg
 
 from pgmetrics import __version__, queries
-from pgmetrics.config import database_url, retention_days
+from pgmetrics.checks import BUCKETS
+from pgmetrics.config import database_url, read_database_url, retention_days
 from pgmetrics.database import DatabaseMetricsStorage
 from pgmetrics.deploy import DeployError, deploy, sqitch
-from pgmetrics.localcluster import ClusterError
 from pgmetrics.report import FORMATS, as_csv, as_json, operation_table, route_table
 from pgmetrics.sqlscript import add_command as add_sql_command
-from pgmetrics.types import BUCKETS
-from pgmetrics.web.admin import BadRequest, configured_token, parse_query
+from pgmetrics.times import parse_timestamp
+from pgmetrics.web.admin import admin_query, configured_token, read_metrics
 
 
 class CommandError(Exception):
@@ -97,32 +99,29 @@ def cmd_status(args: argparse.Namespace) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> None:
-    params = {"bucket": args.bucket, "tz": args.tz}
     end = args.end or datetime.now(UTC)
-    params["end"] = end.isoformat()
-    params["start"] = (args.start or end - args.since).isoformat()
-    for name in ("route", "method", "operation"):
-        if getattr(args, name) is not None:
-            params[name] = getattr(args, name)
     try:
-        query = parse_query(params)
-    except BadRequest as exc:
+        start = args.start or end - args.since
+    except OverflowError:
+        raise CommandError("--end is too early for --since") from None
+    try:
+        query = admin_query(
+            start=start,
+            end=end,
+            bucket=args.bucket,
+            tz=args.tz,
+            route=args.route,
+            method=args.method,
+            operation=args.operation,
+        )
+    except ValueError as exc:
         raise CommandError(str(exc)) from None
-    storage = DatabaseMetricsStorage(_dsn(), batch_interval=60.0, shutdown_timeout=0.0)
+    # A report is a read: it goes to the read replica when one is configured.
+    storage = DatabaseMetricsStorage(
+        _dsn(), batch_interval=60.0, shutdown_timeout=0.0, read_database=read_database_url()
+    )
     try:
-        routes = storage.get_route_metrics(
-            route=query.route,
-            method=query.method,
-            time_range=query.time_range,
-            bucket=query.bucket,
-            tz=query.tz,
-        )
-        operations = storage.get_operation_metrics(
-            operation=query.operation,
-            time_range=query.time_range,
-            bucket=query.bucket,
-            tz=query.tz,
-        )
+        routes, operations = read_metrics(storage, query)
     finally:
         storage.close()
     if routes.source != "database" or operations.source != "database":
@@ -179,17 +178,26 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from pgmetrics.demo import run_demo
-
-    run_demo(requests=args.requests)
+    # The demo and its web application live in the checkout's devtools, outside the installed
+    # package (they need a throwaway cluster, Starlette and httpx): run in a process of their own.
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "devtools" / "demo.py").is_file():
+        raise CommandError(
+            "the demo runs from a source checkout of pgmetrics: "
+            "scripts/setup && .venv/bin/pgmetrics demo"
+        )
+    command = [sys.executable, "-m", "devtools.demo", "--requests", str(args.requests)]
+    # This interpreter running the checkout's own module.
+    returncode = subprocess.run(command, cwd=root, check=False).returncode  # noqa: S603
+    if returncode != 0:
+        raise CommandError(f"the demo failed (exit status {returncode})")
 
 
 def _timestamp(text: str) -> datetime:
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO-8601 timestamp, got {text!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return parse_timestamp("the value", text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (CommandError, DeployError, ClusterError, ValueError, psycopg.Error) as exc:
+    except (CommandError, DeployError, ValueError, psycopg.Error) as exc:
         if args.debug:
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -11,8 +11,8 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import psycopg_pool
@@ -21,30 +21,20 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from pgmetrics import queries, shutdown
-from pgmetrics.aggregate import (
-    Aggregator,
-    OperationCells,
-    RouteCells,
-    check_name,
-    merge_cells,
-)
+from pgmetrics.aggregator import Aggregator
+from pgmetrics.cells import OperationCells, RouteCells, merge_cells
+from pgmetrics.checks import ReadFilter, check_seconds
 from pgmetrics.deadline import Deadline, deadline
 from pgmetrics.errors import BatchRejectedError, DatabaseUnavailableError, from_psycopg
 from pgmetrics.flusher import Batch, Flusher, Outcome
 from pgmetrics.spool import DEFAULT_MAX_BYTES, Spool
 from pgmetrics.spool import cells as batch_cells
 from pgmetrics.spool import events as batch_events
-from pgmetrics.storage import AsyncReads
-from pgmetrics.summary import (
-    EARLIEST,
-    LATEST,
-    add_operation_rows,
-    add_route_rows,
-    operation_rows,
-    read_filters,
-    route_rows,
-)
-from pgmetrics.types import MetricsReport, OperationMetrics, RouteMetrics, TimeRange
+from pgmetrics.storage import BaseMetricsStorage
+from pgmetrics.summary import operation_rows, route_rows
+from pgmetrics.times import EARLIEST, LATEST
+from pgmetrics.types import MetricsReport, OperationMetrics, RouteMetrics
+from pgmetrics.unflushed import add_operation_rows, add_route_rows
 from pgmetrics.wire import CellArray, CellArrayDumper, operation_cell_array, route_cell_array
 
 logger = logging.getLogger("pgmetrics")
@@ -57,14 +47,6 @@ Pool = psycopg_pool.ConnectionPool[Any]
 _DEADLINE_GRACE = 1.0
 # The client never waits between the statements of its transactions, beyond building a batch.
 _IDLE_IN_TRANSACTION_MS = 5000
-
-
-def _check_seconds(name: str, value: float, lowest: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= lowest:
-        raise ValueError(f"{name} must be a number >= {lowest:g} (seconds), got {value!r}")
-    if not math.isfinite(value) or value > threading.TIMEOUT_MAX:
-        raise ValueError(f"{name} must be at most {threading.TIMEOUT_MAX:g} seconds, got {value!r}")
-    return float(value)
 
 
 class _ReplicaBehindError(DatabaseUnavailableError):
@@ -140,7 +122,7 @@ def _is_connection_failure(exc: BaseException) -> bool:
     return isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None
 
 
-class DatabaseMetricsStorage(AsyncReads):
+class DatabaseMetricsStorage(BaseMetricsStorage):
     """Records into per-thread in-memory cells; a daemon thread sends them every ``batch_interval``
     seconds as one ``pgmetrics.ingest_batch`` call and retries failed batches under their id.
 
@@ -192,18 +174,18 @@ class DatabaseMetricsStorage(AsyncReads):
             raise ValueError(f"batch_interval must be > 0 seconds, got {batch_interval}")
         if shutdown_timeout < 0:
             raise ValueError(f"shutdown_timeout must be >= 0 seconds, got {shutdown_timeout}")
-        self.connect_timeout = _check_seconds("connect_timeout", connect_timeout, 0.001)
-        self.read_timeout = _check_seconds("read_timeout", read_timeout, 0.001)
-        self.statement_timeout = _check_seconds("statement_timeout", statement_timeout, 0.001)
+        self.connect_timeout = check_seconds("connect_timeout", connect_timeout, 0.001)
+        self.read_timeout = check_seconds("read_timeout", read_timeout, 0.001)
+        self.statement_timeout = check_seconds("statement_timeout", statement_timeout, 0.001)
         self._keepalives = {
             "keepalives": 1,
-            "keepalives_idle": math.ceil(_check_seconds("keepalives_idle", keepalives_idle, 1)),
+            "keepalives_idle": math.ceil(check_seconds("keepalives_idle", keepalives_idle, 1)),
             "keepalives_interval": math.ceil(
-                _check_seconds("keepalives_interval", keepalives_interval, 1)
+                check_seconds("keepalives_interval", keepalives_interval, 1)
             ),
-            "keepalives_count": int(_check_seconds("keepalives_count", keepalives_count, 1)),
+            "keepalives_count": int(check_seconds("keepalives_count", keepalives_count, 1)),
             "tcp_user_timeout": math.ceil(
-                _check_seconds("tcp_user_timeout", tcp_user_timeout, 0) * 1000
+                check_seconds("tcp_user_timeout", tcp_user_timeout, 0) * 1000
             ),
         }
         if isinstance(database, str):
@@ -250,35 +232,9 @@ class DatabaseMetricsStorage(AsyncReads):
         self._closed = False
         _STORAGES.add(self)
 
-    # Recording -------------------------------------------------------------------------------
-
-    def record_route_metric(
-        self,
-        route: str,
-        method: str,
-        success: bool,
-        duration_ms: float,
-        at: datetime | None = None,
-    ) -> None:
-        self._aggregator.record_route(route, method, success, duration_ms, at)
-        if self._closed:
-            _STORAGES.add(self)
-
-    def record_operation_metric(
-        self,
-        operation: str,
-        success: bool,
-        duration_ms: float,
-        at: datetime | None = None,
-    ) -> None:
-        self._aggregator.record_operation(operation, success, duration_ms, at)
-        if self._closed:
-            _STORAGES.add(self)
-
-    @property
-    def overflowed_events(self) -> int:
-        """Events counted under ``__overflow__`` because their key was past the cap."""
-        return self._aggregator.limiter.overflowed_events
+    def _recorded_after_close(self) -> None:
+        # Interpreter exit delivers what this record added.
+        _STORAGES.add(self)
 
     @property
     def held_cells(self) -> int:
@@ -768,70 +724,49 @@ class DatabaseMetricsStorage(AsyncReads):
                 merge_cells(operations, batch.operations, copy=True)
         return rows, routes, operations
 
-    def get_route_metrics(
-        self,
-        route: str | None = None,
-        method: str | None = None,
-        time_range: TimeRange | None = None,
-        bucket: str = "hour",
-        tz: str = "UTC",
-    ) -> MetricsReport[RouteMetrics]:
-        method, time_range, bucket, zone = read_filters(method, time_range, bucket, tz)
-        if route is not None:
-            check_name("route", route)
+    def _route_report(self, read: ReadFilter) -> MetricsReport[RouteMetrics]:
         rows, exc, cells, _ = self._read(
             queries.ROUTE_METRICS_SUMMARY,
-            {
-                "start": time_range.start if time_range else EARLIEST,
-                "end": time_range.end if time_range else LATEST,
-                "bucket": bucket,
-                "route": route,
-                "method": method,
-                "tz": tz,
-            },
+            {**_range_params(read), "route": read.name, "method": read.method},
         )
-        unflushed = route_rows(cells, route, method, time_range, bucket, zone)
+        unflushed = route_rows(cells, read)
         if rows is None:
             error = from_psycopg(exc) if exc is not None else None
             logger.warning("pgmetrics: route metrics read from memory: %s", error)
             return MetricsReport(tuple(unflushed), "memory", str(error))
-        stored = [_route_row(row, zone) for row in rows]
+        stored = [_route_row(row, read.zone) for row in rows]
         return MetricsReport(tuple(add_route_rows(stored, unflushed)), "database")
 
-    def get_operation_metrics(
-        self,
-        operation: str | None = None,
-        time_range: TimeRange | None = None,
-        bucket: str = "hour",
-        tz: str = "UTC",
-    ) -> MetricsReport[OperationMetrics]:
-        _, time_range, bucket, zone = read_filters(None, time_range, bucket, tz)
-        if operation is not None:
-            check_name("operation", operation)
+    def _operation_report(self, read: ReadFilter) -> MetricsReport[OperationMetrics]:
         rows, exc, _, cells = self._read(
-            queries.OPERATION_METRICS_SUMMARY,
-            {
-                "start": time_range.start if time_range else EARLIEST,
-                "end": time_range.end if time_range else LATEST,
-                "bucket": bucket,
-                "operation": operation,
-                "tz": tz,
-            },
+            queries.OPERATION_METRICS_SUMMARY, {**_range_params(read), "operation": read.name}
         )
-        unflushed = operation_rows(cells, operation, time_range, bucket, zone)
+        unflushed = operation_rows(cells, read)
         if rows is None:
             error = from_psycopg(exc) if exc is not None else None
             logger.warning("pgmetrics: operation metrics read from memory: %s", error)
             return MetricsReport(tuple(unflushed), "memory", str(error))
-        stored = [_operation_row(row, zone) for row in rows]
+        stored = [_operation_row(row, read.zone) for row in rows]
         return MetricsReport(tuple(add_operation_rows(stored, unflushed)), "database")
+
+
+def _range_params(read: ReadFilter) -> dict[str, object]:
+    """The parameters of a summary call that both kinds share."""
+    time_range = read.time_range
+    return {
+        "start": time_range.start if time_range else EARLIEST,
+        "end": time_range.end if time_range else LATEST,
+        "bucket": read.bucket,
+        "tz": read.tz,
+    }
 
 
 def _optional_float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
-def _figures(row: dict[str, Any]) -> dict[str, Any]:
+def _row_figures(row: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a summary row other than its key, total and last time, typed."""
     return {
         "successful": int(row["successful"]),
         "failed": int(row["failed"]),
@@ -846,28 +781,24 @@ def _figures(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _bucket(value: datetime, zone: Any) -> datetime:
-    return value.astimezone(zone)
-
-
-def _route_row(row: dict[str, Any], zone: Any) -> RouteMetrics:
+def _route_row(row: dict[str, Any], zone: ZoneInfo) -> RouteMetrics:
     return RouteMetrics(
-        bucket_start=_bucket(row["bucket_start"], zone),
+        bucket_start=row["bucket_start"].astimezone(zone),
         route=row["route"],
         method=row["method"],
         total_requests=int(row["total_requests"]),
         last_request_at=row["last_request_at"],
-        **_figures(row),
+        **_row_figures(row),
     )
 
 
-def _operation_row(row: dict[str, Any], zone: Any) -> OperationMetrics:
+def _operation_row(row: dict[str, Any], zone: ZoneInfo) -> OperationMetrics:
     return OperationMetrics(
-        bucket_start=_bucket(row["bucket_start"], zone),
+        bucket_start=row["bucket_start"].astimezone(zone),
         operation=row["operation"],
         total_executions=int(row["total_executions"]),
         last_execution_at=row["last_execution_at"],
-        **_figures(row),
+        **_row_figures(row),
     )
 
 

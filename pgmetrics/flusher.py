@@ -31,14 +31,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from pgmetrics.aggregate import (
-    Aggregator,
-    Cell,
-    OperationCells,
-    RouteCells,
-    merge_cell,
-    merge_cells,
-)
+from pgmetrics.aggregator import Aggregator
+from pgmetrics.cells import Cell, OperationCells, RouteCells, merge_cell, merge_cells
 
 logger = logging.getLogger("pgmetrics")
 

@@ -23,7 +23,7 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
-def _bucket(value: datetime) -> str:
+def _format_bucket(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M %Z").strip()
 
 
@@ -40,20 +40,27 @@ def _table(headers: list[str], body: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _figure_columns(row: RouteMetrics | OperationMetrics) -> list[str]:
+    """The errors, avg ms, p95 ms and max ms columns of a table row."""
+    return [
+        f"{row.error_rate:.1%}",
+        _ms(row.average_duration_ms),
+        _ms(row.p95_duration_ms),
+        _ms(row.max_duration_ms),
+    ]
+
+
 def route_table(rows: Sequence[RouteMetrics]) -> str:
     if not rows:
         return "(no route metrics in this range)"
     headers = ["bucket", "route", "method", "requests", "errors", "avg ms", "p95 ms", "max ms"]
     body = [
         [
-            _bucket(row.bucket_start),
+            _format_bucket(row.bucket_start),
             row.route,
             row.method,
             f"{row.total_requests:,}",
-            f"{row.error_rate:.1%}",
-            _ms(row.average_duration_ms),
-            _ms(row.p95_duration_ms),
-            _ms(row.max_duration_ms),
+            *_figure_columns(row),
         ]
         for row in _by_traffic(rows, "total_requests")
     ]
@@ -66,13 +73,10 @@ def operation_table(rows: Sequence[OperationMetrics]) -> str:
     headers = ["bucket", "operation", "executions", "errors", "avg ms", "p95 ms", "max ms"]
     body = [
         [
-            _bucket(row.bucket_start),
+            _format_bucket(row.bucket_start),
             row.operation,
             f"{row.total_executions:,}",
-            f"{row.error_rate:.1%}",
-            _ms(row.average_duration_ms),
-            _ms(row.p95_duration_ms),
-            _ms(row.max_duration_ms),
+            *_figure_columns(row),
         ]
         for row in _by_traffic(rows, "total_executions")
     ]

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pgmetrics.aggregate import Cell, OperationCells, RouteCells
+from pgmetrics.cells import Cell, OperationCells, RouteCells
 from pgmetrics.flusher import Batch
 from pgmetrics.histogram import Histogram
 
@@ -44,8 +44,8 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 def events(batch: Batch) -> int:
     """The number of events (requests and executions) a batch counts."""
-    return sum(int(cell[0]) for cell in batch.routes.values()) + sum(
-        int(cell[0]) for cell in batch.operations.values()
+    return sum(int(cell.total) for cell in batch.routes.values()) + sum(
+        int(cell.total) for cell in batch.operations.values()
     )
 
 
@@ -54,14 +54,14 @@ def cells(batch: Batch) -> int:
 
 
 def _cell_record(cell: Cell) -> list[Any]:
-    histogram: Histogram = cell[6]
+    histogram = cell.histogram
     return [
-        int(cell[0]),
-        int(cell[1]),
-        float(cell[2]),
-        float(cell[3]),
-        float(cell[4]),
-        float(cell[5]),
+        int(cell.total),
+        int(cell.successful),
+        float(cell.sum_ms),
+        float(cell.min_ms),
+        float(cell.max_ms),
+        float(cell.last_time),
         sorted(histogram.counts.items()),
         histogram.zero_count,
     ]
@@ -70,8 +70,15 @@ def _cell_record(cell: Cell) -> list[Any]:
 def _cell(record: list[Any]) -> Cell:
     total, successful, total_ms, low, high, last, counts, zero_count = record
     histogram = Histogram({int(index): int(count) for index, count in counts}, int(zero_count))
-    return [int(total), int(successful), float(total_ms), float(low), float(high), float(last),
-            histogram]  # fmt: skip
+    return Cell(
+        int(total),
+        int(successful),
+        float(total_ms),
+        float(low),
+        float(high),
+        float(last),
+        histogram,
+    )
 
 
 def encode(batch: Batch) -> bytes:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, cast
 
-from pgmetrics.aggregate import check_name
+from pgmetrics.checks import check_name
 from pgmetrics.storage import MetricsStorage
 
 P = ParamSpec("P")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeVar, overload
 
-Bucket = Literal["hour", "day", "week", "all"]
-BUCKETS: tuple[Bucket, ...] = ("hour", "day", "week", "all")
+# The names are checked by pgmetrics.checks, which reads them from here.
+Bucket = Literal["hour", "day", "week", "month", "all"]
 
 Source = Literal["database", "memory"]
 

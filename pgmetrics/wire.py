@@ -17,7 +17,7 @@ from array import array
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
-from pgmetrics.aggregate import Cell, OperationCells, RouteCells
+from pgmetrics.cells import Cell, OperationCells, RouteCells
 
 _TEXT = 25
 _INT8 = 20
@@ -71,16 +71,16 @@ def _text(value: str) -> bytes:
 
 def _numbers_and_histogram(hour: int, cell: Cell) -> bytes:
     """The fields from period_start to duration_histogram, the same in both composite types."""
-    histogram = _int4_array(cell[6].to_sql())
+    histogram = _int4_array(cell.histogram.to_sql())
     return _cell_numbers.pack(
         _TIMESTAMPTZ, 8, hour * _HOUR_US - _PG_EPOCH_US,
-        _INT8, 8, int(cell[0]),
-        _INT8, 8, int(cell[1]),
-        _FLOAT8, 8, cell[2],
-        _FLOAT8, 8, cell[3],
-        _FLOAT8, 8, cell[4],
-        _TIMESTAMPTZ, 8, round(cell[5] * 1_000_000) - _PG_EPOCH_US,
-        _INT8, 8, cell[6].zero_count,
+        _INT8, 8, int(cell.total),
+        _INT8, 8, int(cell.successful),
+        _FLOAT8, 8, cell.sum_ms,
+        _FLOAT8, 8, cell.min_ms,
+        _FLOAT8, 8, cell.max_ms,
+        _TIMESTAMPTZ, 8, round(cell.last_time * 1_000_000) - _PG_EPOCH_US,
+        _INT8, 8, cell.histogram.zero_count,
     ) + _field.pack(_INT4_ARRAY, len(histogram)) + histogram  # fmt: skip
 
 

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
-from pgmetrics.localcluster import LocalCluster
 from tests.fuzzing import FUZZ_ACCEPTED, FUZZ_INPUTS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,6 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from pgmetrics import checks
+
 # Inputs per fuzz target: 12 targets, 12,000 inputs in all.
 EXAMPLES = 1000
 FUZZ = settings(
@@ -18,7 +20,7 @@ FUZZ = settings(
     derandomize=True,  # the same inputs on every run: a failure is reproducible
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
+METHODS = tuple(sorted(checks.METHODS))
 
 
 @st.composite

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pgmetrics import DatabaseMetricsStorage
-from pgmetrics.aggregate import OVERFLOW, Aggregator
+from pgmetrics.aggregator import Aggregator
+from pgmetrics.cells import OVERFLOW
 from pgmetrics.flusher import Batch, Flusher, Outcome
 from tests.conftest import Database, create_missing
 from tests.stored import route_totals

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -16,8 +17,8 @@ from fractions import Fraction
 
 import pytest
 
-from pgmetrics.aggregate import (
-    Aggregator,
+from pgmetrics.aggregator import Aggregator
+from pgmetrics.cells import (
     Cell,
     OperationCells,
     RouteCells,
@@ -26,9 +27,10 @@ from pgmetrics.aggregate import (
     operation_cells_json,
     route_cells_json,
 )
+from pgmetrics.checks import check_route_read
 from pgmetrics.flusher import Batch, Flusher, Outcome
 from pgmetrics.histogram import Histogram, boundary, unpack
-from pgmetrics.summary import route_rows, zone
+from pgmetrics.summary import route_rows
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
 HOUR = int(T0.timestamp()) // 3600
@@ -110,13 +112,13 @@ def test_threads_and_overflow_merge_into_one_histogram() -> None:
     everything = [v for values in per_thread for v in values]
     assert Histogram.of(everything) == _merged(routes.values())
     for cell in routes.values():
-        assert cell[6].total == cell[0]
+        assert cell.histogram.total == cell.total
 
 
 def _merged(cells: Iterable[Cell]) -> Histogram:
     histogram = Histogram()
     for cell in cells:
-        histogram.merge(cell[6])
+        histogram.merge(cell.histogram)
     return histogram
 
 
@@ -129,13 +131,15 @@ def test_copies_share_no_histogram() -> None:
     copied: RouteCells = {}
     merge_cells(copied, peeked, copy=True)
     (cell,) = copied.values()
-    merge_cell(cell, [*cell[:6], Histogram.of([5.0, 0.0])])  # grows the copy only
-    assert cell[6] == Histogram.of([1.0, 2.0, 0.0, 5.0, 0.0])
+    merge_cell(
+        cell, dataclasses.replace(cell, histogram=Histogram.of([5.0, 0.0]))
+    )  # grows the copy only
+    assert cell.histogram == Histogram.of([1.0, 2.0, 0.0, 5.0, 0.0])
     (original,) = peeked.values()
-    assert original[6] == Histogram.of([1.0, 2.0, 0.0])
+    assert original.histogram == Histogram.of([1.0, 2.0, 0.0])
     taken: RouteCells = {}
     aggregator.take(taken, {})
-    assert taken[("/copy", "GET", HOUR)][6] == Histogram.of([1.0, 2.0, 0.0])
+    assert taken[("/copy", "GET", HOUR)].histogram == Histogram.of([1.0, 2.0, 0.0])
 
 
 class FlakyDatabase:
@@ -207,7 +211,7 @@ def test_histograms_survive_an_outage_and_a_lost_answer_once() -> None:
     # The memory fallback reads the pending batch and the buffers: every value so far.
     routes: RouteCells = {}
     flusher.pending_cells(routes, {})
-    (row,) = route_rows(routes, "/r1", None, None, "all", zone("UTC"))
+    (row,) = route_rows(routes, check_route_read("/r1", None, None, "all", "UTC"))
     values = recorded[("/r1", (T0 + timedelta(hours=1)).replace(minute=0).isoformat())]
     ordered = sorted(values)
     for q, got in ((0.5, row.p50_duration_ms), (0.99, row.p99_duration_ms)):

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from devtools.localcluster import LocalCluster
 from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage, MetricsStorage, TimeRange
 from pgmetrics.histogram import Histogram
-from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database
 from tests.stored import (
     OPERATION_SUMMARY,

@@ -19,9 +19,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools.localcluster import LocalCluster
 from pgmetrics import DatabaseMetricsStorage
-from pgmetrics.aggregate import OVERFLOW
-from pgmetrics.localcluster import LocalCluster
+from pgmetrics.cells import OVERFLOW
 from tests.conftest import Database, create_missing, restore_deployed
 from tests.stored import operation_totals, route_totals
 

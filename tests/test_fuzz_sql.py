@@ -432,8 +432,8 @@ SELECT pgmetrics.record_operation_metric(o, s, d, t)
 FROM (VALUES ('op', true, 1.0::float8, '2026-03-01 10:10+00'::timestamptz),
              ('op', false, 2.0, '2026-03-08 10:10+00')) AS v (o, s, d, t);
 """
-VALID_BUCKET = st.sampled_from(("hour", "day", "week", "all"))
-BUCKET = st.one_of(st.none(), st.sampled_from(("HOUR", "month", "", " hour")), TEXT)
+VALID_BUCKET = st.sampled_from(("hour", "day", "week", "month", "all"))
+BUCKET = st.one_of(st.none(), st.sampled_from(("HOUR", "minute", "", " hour")), TEXT)
 VALID_ZONE = st.sampled_from(
     ("UTC", "Europe/Berlin", "Pacific/Kiritimati", "America/St_Johns", "Asia/Kathmandu")
 )

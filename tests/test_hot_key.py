@@ -14,8 +14,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from devtools.localcluster import LocalCluster
 from pgmetrics.histogram import Histogram
-from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database, restore_deployed
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)

@@ -27,7 +27,7 @@ def test_ruff_format() -> None:
 
 @pytest.mark.slow
 def test_mypy_strict() -> None:
-    _run(sys.executable, "-m", "mypy", "--strict", "pgmetrics")
+    _run(sys.executable, "-m", "mypy", "--strict", "pgmetrics", "devtools")
 
 
 @pytest.mark.slow

@@ -9,14 +9,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import pgmetrics
 from pgmetrics import MemoryMetricsStorage, TimeRange, track_operation
-from pgmetrics.aggregate import OVERFLOW
+from pgmetrics.cells import OVERFLOW
 from pgmetrics.config import load_settings
-from pgmetrics.summary import EARLIEST
+from pgmetrics.times import EARLIEST
 
 SHUTDOWN = "OBSERVABILITY_METRICS_SHUTDOWN_TIMEOUT"
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)  # a Monday
@@ -176,13 +177,30 @@ def test_time_ranges_are_half_open_over_hours(storage: MemoryMetricsStorage) -> 
 
 def test_bad_read_arguments_raise_value_error(storage: MemoryMetricsStorage) -> None:
     with pytest.raises(ValueError, match="bucket"):
-        storage.get_route_metrics(bucket="month")
+        storage.get_route_metrics(bucket="minute")
     with pytest.raises(ValueError, match="tz"):
         storage.get_route_metrics(tz="Mars/Olympus")
     with pytest.raises(ValueError, match="method"):
         storage.get_route_metrics(method="FETCH")
     with pytest.raises(ValueError, match="time_range"):
         TimeRange(T0, T0 - timedelta(hours=1))
+
+
+def test_month_buckets_start_on_the_first_at_local_midnight(
+    storage: MemoryMetricsStorage,
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    # 2026-01-31 23:30 UTC is already February 1st in Berlin.
+    storage.record_route_metric(
+        "/m", "GET", True, 1.0, at=datetime(2026, 1, 31, 23, 30, tzinfo=UTC)
+    )
+    storage.record_route_metric("/m", "GET", True, 2.0, at=datetime(2026, 2, 27, 12, tzinfo=UTC))
+    storage.record_route_metric("/m", "GET", True, 3.0, at=datetime(2026, 1, 15, tzinfo=UTC))
+    rows = storage.get_route_metrics(bucket="month", tz="Europe/Berlin").rows
+    assert [(row.bucket_start, row.total_requests) for row in rows] == [
+        (datetime(2026, 1, 1, tzinfo=berlin), 1),
+        (datetime(2026, 2, 1, tzinfo=berlin), 2),
+    ]
 
 
 def test_keys_past_the_cap_are_counted_under_overflow() -> None:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import pytest
 
 from pgmetrics import DatabaseMetricsStorage
-from pgmetrics.aggregate import Aggregator, Cell
+from pgmetrics.aggregator import Aggregator
+from pgmetrics.cells import Cell, copy_cell
 from pgmetrics.flusher import Batch, Flusher, Outcome, split_batch
 from tests.conftest import Database
 
@@ -36,8 +37,8 @@ class FakeDatabase:
             return Outcome.REJECTED
         if batch.batch_id not in self.applied:
             self.applied[batch.batch_id] = {
-                **{("r", *k): list(c) for k, c in batch.routes.items()},
-                **{("o", *k): list(c) for k, c in batch.operations.items()},
+                **{("r", *k): copy_cell(c) for k, c in batch.routes.items()},
+                **{("o", *k): copy_cell(c) for k, c in batch.operations.items()},
             }
         if batch.batch_id not in self.answer_lost:
             self.answer_lost.add(batch.batch_id)
@@ -83,7 +84,7 @@ def test_refused_cells_are_isolated_and_the_rest_applied_once(
     for cells in fake.applied.values():
         for key, cell in cells.items():
             assert key not in applied, f"{key} applied twice"
-            applied[key] = cell[0]
+            applied[key] = cell.total
     expected: dict[object, float] = {
         ("r", route, "GET", int(T0.timestamp()) // 3600): float(i % 3 + 1)
         for i, route in enumerate(good)

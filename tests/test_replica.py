@@ -16,9 +16,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from devtools.localcluster import LocalCluster
 from pgmetrics import DatabaseMetricsStorage
 from pgmetrics.config import load_settings
-from pgmetrics.localcluster import LocalCluster
 from tests.conftest import Database
 from tests.proxy import blackhole_proxy
 from tests.stored import route_totals

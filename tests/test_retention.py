@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pgmetrics.localcluster import LocalCluster
+from devtools.localcluster import LocalCluster
 from tests.conftest import Database, restore_deployed
 
 # The advisory lock keys of release v0.1.0's fold and retention.

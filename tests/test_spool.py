@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from pgmetrics import DatabaseMetricsStorage
+from pgmetrics.cells import Cell
 from pgmetrics.config import load_settings
 from pgmetrics.flusher import Batch
 from pgmetrics.histogram import Histogram
@@ -56,7 +57,7 @@ def test_a_batch_comes_back_from_its_file_bit_for_bit() -> None:
     histogram.zero_count = 2
     batch = Batch(
         {
-            ("/a/{id}", "GET", 494_000): [
+            ("/a/{id}", "GET", 494_000): Cell(
                 6,
                 5,
                 0.1 + 0.2 + 1e6,
@@ -64,16 +65,16 @@ def test_a_batch_comes_back_from_its_file_bit_for_bit() -> None:
                 1e6,
                 1.7e9 + 0.123456,
                 histogram,
-            ]
+            )
         },
-        {("job", 494_001): [1, 1, 0.0, 0.0, 0.0, 1.7e9, Histogram(zero_count=1)]},
+        {("job", 494_001): Cell(1, 1, 0.0, 0.0, 0.0, 1.7e9, Histogram(zero_count=1))},
     )
     back = decode(encode(batch))
     assert back.batch_id == batch.batch_id
     assert back.sealed
     assert back.routes == batch.routes
     assert back.operations == batch.operations
-    assert math.copysign(1.0, back.routes["/a/{id}", "GET", 494_000][3]) == 1.0
+    assert math.copysign(1.0, back.routes["/a/{id}", "GET", 494_000].min_ms) == 1.0
 
 
 def test_undelivered_at_close_is_spooled_then_delivered_once_under_its_ids(
@@ -143,9 +144,11 @@ def test_a_batch_claimed_from_the_spool_and_not_delivered_goes_back_under_its_id
 
 def test_a_file_is_claimed_by_one_holder_at_a_time(tmp_path: Path) -> None:
     writer = Spool(tmp_path)
-    batches = [Batch({("/x", "GET", 1): [1, 1, 1.0, 1.0, 1.0, 3600.0, Histogram.of([1.0])]}, {})]
+    batches = [
+        Batch({("/x", "GET", 1): Cell(1, 1, 1.0, 1.0, 1.0, 3600.0, Histogram.of([1.0]))}, {})
+    ]
     batches.append(
-        Batch({("/y", "GET", 1): [1, 0, 2.0, 2.0, 2.0, 3600.0, Histogram.of([2.0])]}, {})
+        Batch({("/y", "GET", 1): Cell(1, 0, 2.0, 2.0, 2.0, 3600.0, Histogram.of([2.0]))}, {})
     )
     assert writer.write(batches).batches == 2
     one, other = Spool(tmp_path), Spool(tmp_path)

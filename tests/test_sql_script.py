@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.localcluster import LocalCluster
 from pgmetrics.cli import main
 from pgmetrics.deploy import DeployError, deploy, project_dir
-from pgmetrics.localcluster import LocalCluster
 from pgmetrics.plan import PlanError, read_plan
 from pgmetrics.sqlscript import render, script_body
 from tests.conftest import Database, PgTapTally, create_database, drop_database

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from psycopg.types.json import Jsonb
 
-from pgmetrics.aggregate import route_cells_json
+from pgmetrics.cells import Cell, route_cells_json
 from pgmetrics.deploy import deploy, sqitch
 from pgmetrics.histogram import Histogram
 from tests.conftest import Database
@@ -23,7 +23,7 @@ def _v010_cell(hour: int, durations: list[float]) -> dict[str, object]:
     histogram = Histogram.of(durations)
     cells = route_cells_json(
         {
-            ("/old", "GET", hour): [
+            ("/old", "GET", hour): Cell(
                 len(durations),
                 len(durations) - 1,
                 sum(durations),
@@ -31,7 +31,7 @@ def _v010_cell(hour: int, durations: list[float]) -> dict[str, object]:
                 max(durations),
                 hour * 3600.0 + 60,
                 histogram,
-            ]
+            )
         }
     )
     return cells[0]

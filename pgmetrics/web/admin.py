@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hmac
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pgmetrics.aggregate import check_method, check_name
+from pgmetrics.checks import check_bucket, check_method, check_name, check_zone
 from pgmetrics.report import row_dict
-from pgmetrics.types import BUCKETS, Bucket, MetricsReport, TimeRange
+from pgmetrics.storage import MetricsStorage
+from pgmetrics.times import parse_timestamp
+from pgmetrics.types import Bucket, MetricsReport, OperationMetrics, RouteMetrics, TimeRange
 
 TOKEN_VARIABLE = "OBSERVABILITY_METRICS_ADMIN_TOKEN"  # noqa: S105 - a variable name
 PARAMETERS = ("start", "end", "route", "method", "operation", "bucket", "tz")
@@ -33,55 +34,75 @@ class AdminQuery:
     operation: str | None = None
 
 
-def _timestamp(name: str, value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"{name} must be an ISO-8601 timestamp, got {value[:64]!r}") from None
-    # A timestamp without an offset is read as UTC, the zone every bucket is stored in.
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+def admin_query(
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    bucket: object = "hour",
+    tz: object = "UTC",
+    route: object = None,
+    method: object = None,
+    operation: object = None,
+    now: datetime | None = None,
+) -> AdminQuery:
+    """The query of a read, checked by the rules recording and the storages apply (ValueError
+    naming the bad argument): ``end`` defaults to ``now`` (the current time), ``start`` to 24
+    hours before ``end``."""
+    if end is None:
+        end = now or datetime.now(UTC)
+    if start is None:
+        try:
+            start = end - DEFAULT_SPAN
+        except OverflowError:
+            raise ValueError("end is too early to default start to 24 hours before it") from None
+    check_zone(tz)
+    return AdminQuery(
+        time_range=TimeRange(start, end),
+        bucket=check_bucket(bucket),
+        tz=str(tz),
+        route=None if route is None else check_name("route", route),
+        method=None if method is None else check_method(method),
+        operation=None if operation is None else check_name("operation", operation),
+    )
 
 
-def _checked(check: Callable[..., str], *args: object) -> str:
-    """A name or method checked by the rules recording applies, as a bad request."""
+def parse_query(params: Mapping[str, str], now: datetime | None = None) -> AdminQuery:
+    """The query of the endpoint's parameters, else BadRequest naming the bad one."""
+    unknown = sorted(set(params) - set(PARAMETERS))
+    if unknown:
+        raise BadRequest(f"unknown parameter {unknown[0]!r}; known: {', '.join(PARAMETERS)}")
     try:
-        return check(*args)
+        times = {
+            name: parse_timestamp(name, params[name]) for name in ("start", "end") if name in params
+        }
+        return admin_query(
+            **times,
+            bucket=params.get("bucket", "hour"),
+            tz=params.get("tz", "UTC"),
+            route=params.get("route"),
+            method=params.get("method"),
+            operation=params.get("operation"),
+            now=now,
+        )
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
 
 
-def _optional_name(name: str, value: str | None) -> str | None:
-    return None if value is None else _checked(check_name, name, value)
-
-
-def parse_query(params: Mapping[str, str], now: datetime | None = None) -> AdminQuery:
-    unknown = sorted(set(params) - set(PARAMETERS))
-    if unknown:
-        raise BadRequest(f"unknown parameter {unknown[0]!r}; known: {', '.join(PARAMETERS)}")
-    end = _timestamp("end", params["end"]) if "end" in params else (now or datetime.now(UTC))
-    try:
-        start = _timestamp("start", params["start"]) if "start" in params else end - DEFAULT_SPAN
-    except OverflowError:
-        raise BadRequest("end is too early to default start to 24 hours before it") from None
-    if start > end:
-        raise BadRequest("start must not be after end")
-    bucket = params.get("bucket", "hour")
-    if bucket not in BUCKETS:
-        raise BadRequest(f"bucket must be one of {', '.join(BUCKETS)}, got {bucket[:32]!r}")
-    tz = params.get("tz", "UTC")
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadRequest(f"tz must be an IANA time zone name, got {tz[:64]!r}") from None
-    method = params.get("method")
-    return AdminQuery(
-        time_range=TimeRange(start, end),
-        bucket=bucket,
-        tz=tz,
-        route=_optional_name("route", params.get("route")),
-        method=None if method is None else _checked(check_method, method),
-        operation=_optional_name("operation", params.get("operation")),
+def read_metrics(
+    storage: MetricsStorage, query: AdminQuery
+) -> tuple[MetricsReport[RouteMetrics], MetricsReport[OperationMetrics]]:
+    """The route and operation summaries ``query`` asks for."""
+    routes = storage.get_route_metrics(
+        route=query.route,
+        method=query.method,
+        time_range=query.time_range,
+        bucket=query.bucket,
+        tz=query.tz,
     )
+    operations = storage.get_operation_metrics(
+        operation=query.operation, time_range=query.time_range, bucket=query.bucket, tz=query.tz
+    )
+    return routes, operations
 
 
 def configured_token() -> str | None:

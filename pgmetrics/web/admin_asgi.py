@@ -6,14 +6,16 @@ Starlette / FastAPI: ``app.router.routes.append(Route("/api/admin/metrics", Metr
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pgmetrics.web.admin import Refusal, admit, answer
+from pgmetrics.api import StorageRef
+from pgmetrics.storage import MetricsStorage
+from pgmetrics.web.admin import Refusal, admit, answer, read_metrics
 from pgmetrics.web.asgi import Receive, Scope, Send
 from pgmetrics.web.openapi import OPENAPI
-from pgmetrics.web.recorder import StorageRef
 
 
 async def _respond(
@@ -36,7 +38,7 @@ class MetricsAdminApp:
     refused. ``storage`` defaults to the module-level storage.
     """
 
-    def __init__(self, storage: Any = None, *, token: str | None = None) -> None:
+    def __init__(self, storage: MetricsStorage | None = None, *, token: str | None = None) -> None:
         self._storage = StorageRef(storage)
         self._token = token
 
@@ -55,17 +57,8 @@ class MetricsAdminApp:
         if isinstance(query, Refusal):
             await _respond(send, query.status, {"error": query.error}, query.headers)
             return
-        storage = self._storage.storage
-        routes = await storage.aget_route_metrics(
-            route=query.route,
-            method=query.method,
-            time_range=query.time_range,
-            bucket=query.bucket,
-            tz=query.tz,
-        )
-        operations = await storage.aget_operation_metrics(
-            operation=query.operation, time_range=query.time_range, bucket=query.bucket, tz=query.tz
-        )
+        # In a worker thread: the event loop never waits on the database.
+        routes, operations = await asyncio.to_thread(read_metrics, self._storage.storage, query)
         await _respond(send, 200, answer(query, routes, operations))
 
 
@@ -73,7 +66,7 @@ class AdminServer:
     """What ``pgmetrics serve`` runs: the endpoint at /api/admin/metrics and its OpenAPI
     description at /openapi.json."""
 
-    def __init__(self, storage: Any = None, *, token: str | None = None) -> None:
+    def __init__(self, storage: MetricsStorage | None = None, *, token: str | None = None) -> None:
         self.admin = MetricsAdminApp(storage, token=token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from pgmetrics.shutdown import deliver, start
+from pgmetrics.storage import MetricsStorage
 from pgmetrics.web.recorder import RouteRecorder, SuccessPolicy
 from pgmetrics.web.templates import UNMATCHED
 
@@ -105,7 +106,7 @@ class MetricsMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        storage: Any = None,
+        storage: MetricsStorage | None = None,
         *,
         success: SuccessPolicy | None = None,
         route_template: RouteResolver | None = None,

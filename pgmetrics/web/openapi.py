@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pgmetrics.checks import BUCKETS
+
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _COMMON_ROW = {
     "bucket_start": {"type": "string", "format": "date-time"},
@@ -85,7 +87,7 @@ OPENAPI: dict[str, Any] = {
                     _parameter("route", "route template, e.g. /users/{id}"),
                     _parameter("method", "HTTP method, any case"),
                     _parameter("operation", "operation name"),
-                    _parameter("bucket", "bucket size", enum=["hour", "day", "week", "all"]),
+                    _parameter("bucket", "bucket size", enum=list(BUCKETS)),
                     _parameter("tz", "IANA time zone of day and week buckets (default UTC)"),
                 ],
                 "responses": {

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
+from pgmetrics.api import StorageRef
+from pgmetrics.storage import MetricsStorage
 from pgmetrics.web.templates import UNMATCHED, normalise
 
 SuccessPolicy = Callable[[int], bool]
@@ -14,42 +15,29 @@ SuccessPolicy = Callable[[int], bool]
 logger = logging.getLogger("pgmetrics.web")
 
 
-def server_error_is_failure(status: int) -> bool:
+def succeeds_unless_server_error(status: int) -> bool:
+    """The default success policy: a response succeeds unless its status is 500 or above."""
     return status < 500
 
 
-def _module_storage() -> Any:
-    import pgmetrics
+class RouteRecorder:
+    """Records one request into the caller's storage or the module-level one."""
 
-    return pgmetrics.get_storage()
-
-
-class StorageRef:
-    """A storage given by the caller, or the module-level one, resolved at the first request
-    rather than at import: the application may configure pgmetrics after building its app."""
-
-    def __init__(self, storage: Any) -> None:
-        self._storage = storage
+    def __init__(self, storage: MetricsStorage | None, success: SuccessPolicy | None) -> None:
+        self._storage = StorageRef(storage)
+        self.success = success or succeeds_unless_server_error
+        self.rejected = 0
 
     @property
-    def storage(self) -> Any:
-        if self._storage is None:
-            self._storage = _module_storage()
-        return self._storage
-
-
-class RouteRecorder(StorageRef):
-    def __init__(self, storage: Any, success: SuccessPolicy | None) -> None:
-        super().__init__(storage)
-        self.success = success or server_error_is_failure
-        self.rejected = 0
+    def storage(self) -> MetricsStorage:
+        return self._storage.storage
 
     def record(self, template: str, method: str, status: int, duration_ms: float) -> None:
         try:
             route = template if template == UNMATCHED else normalise(template)
             self.storage.record_route_metric(route, method, self.success(status), duration_ms)
         except ValueError as exc:
-            # A method outside the nine standard ones, or a template over 1024 characters:
-            # not a metric pgmetrics can store. Counted here, logged, never raised into the app.
+            # A method outside the nine standard ones, or a template over MAX_NAME_LENGTH
+            # characters: not a metric pgmetrics can store. Counted, logged, never raised.
             self.rejected += 1
             logger.warning("pgmetrics: request not recorded: %s", exc)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
+from pgmetrics.storage import MetricsStorage
 from pgmetrics.web.recorder import RouteRecorder, SuccessPolicy
 from pgmetrics.web.templates import UNMATCHED
 
@@ -116,7 +117,7 @@ class WSGIMetricsMiddleware:
     def __init__(
         self,
         app: WSGIApp,
-        storage: Any = None,
+        storage: MetricsStorage | None = None,
         *,
         success: SuccessPolicy | None = None,
     ) -> None:

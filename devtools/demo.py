@@ -1,22 +1,27 @@
-"""``pgmetrics demo``: a throwaway cluster, a small web application run three times (the
-database crashes and comes back during the second run), then the report, checked against what
-the application sent."""
+"""``pgmetrics demo`` (``python -m devtools.demo`` from a checkout): a throwaway cluster, a small
+web application run three times (the database crashes and comes back during the second run), then
+the report, checked against what the application sent."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 
+from devtools.localcluster import ClusterError, LocalCluster
 from pgmetrics.database import DatabaseMetricsStorage
-from pgmetrics.deploy import deploy
-from pgmetrics.localcluster import LocalCluster
+from pgmetrics.deploy import DeployError, deploy
 from pgmetrics.report import operation_table, route_table
 from pgmetrics.types import OperationMetrics, RouteMetrics, TimeRange
+
+# The checkout, from which the application process imports devtools.demo_app.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class DemoError(RuntimeError):
@@ -24,7 +29,7 @@ class DemoError(RuntimeError):
 
 
 def _app_command(dsn: str, requests: int, seed: int, outage: bool) -> list[str]:
-    command = [sys.executable, "-m", "pgmetrics.demo_app", "--dsn", dsn]
+    command = [sys.executable, "-m", "devtools.demo_app", "--dsn", dsn]
     command += ["--requests", str(requests), "--seed", str(seed)]
     return [*command, "--outage"] if outage else command
 
@@ -34,8 +39,12 @@ def _last_json(output: str) -> Counter[str]:
 
 
 def _run_app(dsn: str, requests: int, seed: int) -> Counter[str]:
-    proc = subprocess.run(  # noqa: S603 - this interpreter running pgmetrics' own module
-        _app_command(dsn, requests, seed, outage=False), capture_output=True, text=True, check=False
+    proc = subprocess.run(  # noqa: S603 - this interpreter running the checkout's own module
+        _app_command(dsn, requests, seed, outage=False),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
     )
     if proc.returncode != 0:
         raise DemoError(f"the application run failed: {proc.stderr.strip()[-500:]}")
@@ -50,6 +59,7 @@ def _run_app_through_outage(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        cwd=ROOT,
     )
     if proc.stdin is None or proc.stdout is None:
         raise DemoError("the application run has no pipes")
@@ -130,3 +140,20 @@ def run_demo(requests: int = 400) -> None:
             "and pgmetrics.operation_metrics_rollup"
         )
     print("demo: done; the throwaway cluster is removed")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pgmetrics demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=400, help="requests per application run")
+    args = parser.parse_args(argv)
+    try:
+        run_demo(requests=args.requests)
+    except (DemoError, ClusterError, DeployError, psycopg.Error) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"pgmetrics demo: error: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

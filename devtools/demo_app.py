@@ -1,5 +1,5 @@
 """The demo's application process: a small Starlette app recording through MetricsMiddleware
-into the database, driven in-process by httpx. ``pgmetrics demo`` runs it several times.
+into the database, driven in-process by httpx. devtools.demo runs it several times.
 
 With ``--outage`` it pauses twice on its standard output (``pause: ...``) and resumes on a line
 of standard input, so the demo can stop and start the database in between. It ends by printing
