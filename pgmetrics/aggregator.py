@@ -113,6 +113,8 @@ class Aggregator:
         self._local = threading.local()
         self._buffers: list[_ThreadBuffer] = []
         self._buffers_lock = threading.Lock()
+        # Takes run one at a time: two merging into one map would lose each other's counts.
+        self._take_lock = threading.Lock()
 
     def _register(self) -> _ThreadBuffer:
         buffer = _ThreadBuffer(threading.current_thread())
@@ -253,6 +255,10 @@ class Aggregator:
 
     def take(self, routes: RouteCells, operations: OperationCells) -> None:
         """Moves every thread's cells into ``routes`` and ``operations``."""
+        with self._take_lock:
+            self._take(routes, operations)
+
+    def _take(self, routes: RouteCells, operations: OperationCells) -> None:
         with self._buffers_lock:
             buffers = list(self._buffers)
         finished = []
