@@ -253,6 +253,8 @@ def pgtap_tally() -> PgTapTally:
 _TALLY = PgTapTally()
 
 
+# First: xdist's own hook turns the xdist_group marks into the group suffix of each node id.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keeps the tests that share a module-scoped fixture (a cluster of their own, mostly) on
     one xdist worker, so that it is set up once; ``--dist loadgroup`` spreads the rest."""

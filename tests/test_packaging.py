@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -20,6 +21,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SQITCH_PROJECT = ["sqitch.plan", "sqitch.conf", "sql"]
 
 pytestmark = pytest.mark.slow
+# What a source tree holds that a build must not see: environments, caches, earlier builds.
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "__pycache__",
+    "build",
+    "dist",
+    "*.egg-info",
+)
 
 
 def checkout_files() -> dict[str, bytes]:
@@ -35,8 +48,12 @@ def checkout_files() -> dict[str, bytes]:
 def dist(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """An sdist and a wheel built from it, as `python -m build` makes them; and its output."""
     out = tmp_path_factory.mktemp("dist")
+    # A copy of the checkout: setuptools writes its egg-info and staging directories into the
+    # source tree, which another build (or another test run) may be using at the same time.
+    source = tmp_path_factory.mktemp("source") / "pgmetrics"
+    shutil.copytree(ROOT, source, ignore=_NOT_SOURCE)
     proc = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=600,

@@ -22,17 +22,17 @@ def _pgmetrics_objects(db: Database) -> int:
 
 
 @pytest.mark.slow
-def test_deploy_verify_revert_deploy(empty_db: Database) -> None:
-    deploy(empty_db.dsn)
-    assert _pgmetrics_objects(empty_db) > 0
-    sqitch("verify", empty_db.dsn)
+def test_deploy_verify_revert_deploy(db: Database) -> None:
+    # The template every test clones is a sqitch deploy from empty (conftest), registry included.
+    assert _pgmetrics_objects(db) > 0
+    sqitch("verify", db.dsn)
 
-    sqitch("revert", empty_db.dsn, "-y")
-    assert _pgmetrics_objects(empty_db) == 0
+    sqitch("revert", db.dsn, "-y")
+    assert _pgmetrics_objects(db) == 0
 
-    deploy(empty_db.dsn)
-    sqitch("verify", empty_db.dsn)
-    with empty_db.connect() as conn:
+    deploy(db.dsn)
+    sqitch("verify", db.dsn)
+    with db.connect() as conn:
         conn.execute("SELECT pgmetrics.record_route_metric('/after/redeploy', 'GET', true, 1)")
         conn.execute("SELECT pgmetrics.fold_events()")
         row = conn.execute("SELECT total_requests FROM pgmetrics.route_metrics").fetchone()
