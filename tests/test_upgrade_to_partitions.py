@@ -3,6 +3,8 @@ its revert makes it one table again, still keeping every row."""
 
 from __future__ import annotations
 
+import pytest
+
 from pgmetrics.deploy import deploy, sqitch
 from tests.conftest import Database
 
@@ -32,6 +34,7 @@ def _state(db: Database) -> tuple[list[object], ...]:
         return tuple(list(conn.execute(query).fetchall()) for query in (ROUTES, OPERATIONS, VIEW))
 
 
+@pytest.mark.slow
 def test_partitioning_keeps_the_rows_both_ways(empty_db: Database) -> None:
     sqitch("deploy", empty_db.dsn, "--to", "@v0.2.0")
     with empty_db.connect() as conn:
