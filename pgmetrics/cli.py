@@ -23,7 +23,7 @@ from pgmetrics import __version__, queries
 from pgmetrics.checks import BUCKETS
 from pgmetrics.config import database_url, read_database_url, retention_days
 from pgmetrics.database import DatabaseMetricsStorage
-from pgmetrics.deploy import DeployError, deploy, sqitch
+from pgmetrics.deploy import DeployError, deploy, deployed_by_script, sqitch
 from pgmetrics.report import FORMATS, as_csv, as_json, operation_table, route_table
 from pgmetrics.sqlscript import add_command as add_sql_command
 from pgmetrics.times import parse_timestamp
@@ -73,8 +73,21 @@ def cmd_deploy(_args: argparse.Namespace) -> None:
     print("deploy: the schema is up to date")
 
 
+def _plan_state(dsn: str) -> str:
+    """sqitch's status, or the registry's count for a database the SQL script deployed."""
+    if not deployed_by_script(dsn):
+        return sqitch("status", dsn).strip()
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        row = conn.execute(
+            "SELECT count(*), (array_agg(change ORDER BY deployed_at DESC))[1] "
+            "FROM pgmetrics_registry.changes"
+        ).fetchone()
+    count, last = row if row is not None else (0, None)
+    return f"deployed by the SQL script of `pgmetrics sql`: {count} changes, the last {last}"
+
+
 def cmd_status(args: argparse.Namespace) -> None:
-    plan = sqitch("status", _dsn()).strip()
+    plan = _plan_state(_dsn())
     status = _call(queries.REPORT_STATUS)
     if args.format == "json":
         print(json.dumps({"sqitch": plan, **status}, indent=2, default=str))

@@ -100,7 +100,8 @@ def sqitch(command: str, dsn: str, *args: str) -> str:
     return proc.stdout
 
 
-def _deployed_by_script(dsn: str) -> bool:
+def deployed_by_script(dsn: str) -> bool:
+    """Whether the SQL script of ``pgmetrics sql`` deployed ``dsn`` (its registry has changes)."""
     with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
         row = conn.execute(
             "SELECT pg_catalog.to_regclass('pgmetrics_registry.changes') IS NOT NULL"
@@ -114,7 +115,7 @@ def _deployed_by_script(dsn: str) -> bool:
 def deploy(dsn: str) -> None:
     """Deploys (and verifies) every change of sqitch.plan not yet deployed to ``dsn``."""
     # sqitch would fail half-way on objects it did not record; say why before it starts.
-    if _deployed_by_script(dsn):
+    if deployed_by_script(dsn):
         raise DeployError(
             "the SQL script of `pgmetrics sql` deployed this database "
             "(pgmetrics_registry.changes): upgrade it with a newer script, not with sqitch"

@@ -185,6 +185,18 @@ def test_sqitch_refuses_a_database_the_script_deployed(script_db: Database) -> N
         deploy(script_db.dsn)
 
 
+def test_status_describes_a_database_the_script_deployed(
+    script_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OBSERVABILITY_METRICS_DATABASE_URL", script_db.dsn)
+    assert main(["status"]) == 0
+    changes = registry(script_db)
+    assert (
+        f"deployed by the SQL script of `pgmetrics sql`: {len(changes)} changes, "
+        f"the last {changes[-1][1]}"
+    ) in capsys.readouterr().out
+
+
 def test_the_script_is_plain_sql() -> None:
     lines = render(PLAN.steps).splitlines()
     # psql meta-commands, transaction control of its own, Flyway placeholders
