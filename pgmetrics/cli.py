@@ -23,7 +23,7 @@ from pgmetrics import __version__, queries
 from pgmetrics.checks import BUCKETS
 from pgmetrics.config import database_url, read_database_url, retention_days
 from pgmetrics.database import DatabaseMetricsStorage
-from pgmetrics.deploy import DeployError, deploy, deployed_by_script, sqitch
+from pgmetrics.deploy import DeployError, deploy, script_deployment, sqitch
 from pgmetrics.report import FORMATS, as_csv, as_json, operation_table, route_table
 from pgmetrics.sqlscript import add_command as add_sql_command
 from pgmetrics.times import parse_timestamp
@@ -75,14 +75,10 @@ def cmd_deploy(_args: argparse.Namespace) -> None:
 
 def _plan_state(dsn: str) -> str:
     """sqitch's status, or the registry's count for a database the SQL script deployed."""
-    if not deployed_by_script(dsn):
+    script = script_deployment(dsn)
+    if script is None:
         return sqitch("status", dsn).strip()
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
-        row = conn.execute(
-            "SELECT count(*), (array_agg(change ORDER BY deployed_at DESC))[1] "
-            "FROM pgmetrics_registry.changes"
-        ).fetchone()
-    count, last = row if row is not None else (0, None)
+    count, last = script
     return f"deployed by the SQL script of `pgmetrics sql`: {count} changes, the last {last}"
 
 

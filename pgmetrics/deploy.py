@@ -100,22 +100,28 @@ def sqitch(command: str, dsn: str, *args: str) -> str:
     return proc.stdout
 
 
-def deployed_by_script(dsn: str) -> bool:
-    """Whether the SQL script of ``pgmetrics sql`` deployed ``dsn`` (its registry has changes)."""
+def script_deployment(dsn: str) -> tuple[int, str] | None:
+    """How many changes the SQL script of ``pgmetrics sql`` recorded in ``dsn``, and the last of
+    them; None when the script deployed nothing there."""
     with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
         row = conn.execute(
             "SELECT pg_catalog.to_regclass('pgmetrics_registry.changes') IS NOT NULL"
         ).fetchone()
         if row is None or not row[0]:
-            return False
-        row = conn.execute("SELECT EXISTS (SELECT FROM pgmetrics_registry.changes)").fetchone()
-    return row is not None and bool(row[0])
+            return None
+        row = conn.execute(
+            "SELECT count(*), (array_agg(change ORDER BY deployed_at DESC))[1] "
+            "FROM pgmetrics_registry.changes"
+        ).fetchone()
+    if row is None or not row[0]:
+        return None
+    return int(row[0]), str(row[1])
 
 
 def deploy(dsn: str) -> None:
     """Deploys (and verifies) every change of sqitch.plan not yet deployed to ``dsn``."""
     # sqitch would fail half-way on objects it did not record; say why before it starts.
-    if deployed_by_script(dsn):
+    if script_deployment(dsn) is not None:
         raise DeployError(
             "the SQL script of `pgmetrics sql` deployed this database "
             "(pgmetrics_registry.changes): upgrade it with a newer script, not with sqitch"

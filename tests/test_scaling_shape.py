@@ -41,6 +41,10 @@ def _tables(db: Database) -> set[str]:
     return {str(name) for (name,) in rows}
 
 
+def _distributed() -> dict[str, str]:
+    return {table: column for table, column in _plan().items() if column is not None}
+
+
 def test_every_table_is_classified_in_the_citus_plan(db: Database) -> None:
     plan = _plan()
     assert plan, "docs/scaling.md lost its table of Citus kinds"
@@ -50,7 +54,7 @@ def test_every_table_is_classified_in_the_citus_plan(db: Database) -> None:
 def test_every_unique_key_of_a_distributed_table_holds_its_distribution_column(
     db: Database,
 ) -> None:
-    distributed = {table: column for table, column in _plan().items() if column is not None}
+    distributed = _distributed()
     with db.connect() as conn:
         rows = conn.execute(
             """
@@ -85,7 +89,7 @@ def test_no_foreign_key_crosses_tables(db: Database) -> None:
 
 
 def test_distributed_columns_share_one_type_per_colocation_group(db: Database) -> None:
-    distributed = {table: column for table, column in _plan().items() if column is not None}
+    distributed = _distributed()
     with db.connect() as conn:
         types = {
             (str(table), str(column)): str(kind)
