@@ -86,6 +86,12 @@ def test_status_counts_pending_events_then_the_folded_tiers(
     status = json.loads(capsys.readouterr().out)
     assert status["tiers"]["route_events"] == 0
     assert status["tiers"]["route_metrics"] == 2
+    # The hour under way reaches the rollups at the first fold after it ends.
+    assert status["tiers"]["route_metrics_rollup"] == 0
+    with recorded.connect() as conn:
+        conn.execute("SELECT pgmetrics._fold_events(true, now() + interval '1 hour')")
+    assert main(["status", "--format", "json"]) == 0
+    status = json.loads(capsys.readouterr().out)
     # Two keys, each in its UTC day, ISO week and month.
     assert status["tiers"]["route_metrics_rollup"] == 6
 

@@ -127,7 +127,11 @@ def test_pg_cron_fires_the_job(cron_cluster: LocalCluster) -> None:
             "SELECT pgmetrics.record_route_metric("
             "'/old', 'GET', true, 1, now() - interval '200 days')"
         )
-        conn.execute("SELECT pgmetrics.record_route_metric('/new', 'GET', true, 1)")
+        # An hour that is over, so that the run rolls it up whichever hour it runs in.
+        conn.execute(
+            "SELECT pgmetrics.record_route_metric("
+            "'/new', 'GET', true, 1, now() - interval '3 hours')"
+        )
         conn.execute("SELECT pgmetrics.schedule_retention('* * * * *')")
         try:
             deadline = time.monotonic() + 90

@@ -268,6 +268,8 @@ def _record(conn: psycopg.Connection[tuple[object, ...]], case: Case, kind: str)
         "pgmetrics.route_events, pgmetrics.operation_metrics, pgmetrics.operation_metrics_rollup, "
         "pgmetrics.operation_events, pgmetrics.retention_runs, pgmetrics.report_zones"
     )
+    # Empty rollups hold every hour before any watermark: start each example where time is.
+    conn.execute("UPDATE pgmetrics.rollup_watermark SET rolled_until = date_trunc('hour', now(), 'UTC')")
     if case.report_zone:
         conn.execute("SELECT pgmetrics.add_report_zone(%s)", (case.tz,))
     # The first half of the events is folded into the tiers, the second half stays pending, so
@@ -339,9 +341,10 @@ def test_operation_summaries_match_model(
 def test_day_rollup_sums_every_event(
     conn: psycopg.Connection[tuple[object, ...]], case: Case
 ) -> None:
-    """The day rollup holds every event of its UTC day, whatever left the hourly tier."""
+    """Once every hour is rolled up, the day rollup holds every event of its UTC day, whatever
+    left the hourly tier."""
     _record(conn, case, "route")
-    conn.execute("SELECT pgmetrics.fold_events()")
+    conn.execute("SELECT pgmetrics._fold_events(true, 'infinity')")
     rows = conn.execute(
         "SELECT route, method, period_start, total_requests, successful, total_duration_ms, "
         "min_duration_ms, max_duration_ms, last_request_at "

@@ -4,7 +4,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics.fold_events(wait boolean DEFAULT TRUE)
+DROP FUNCTION pgmetrics.fold_events(boolean);
+
+CREATE FUNCTION pgmetrics.fold_events(wait boolean DEFAULT TRUE)
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
@@ -12,12 +14,19 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 -- The groupings below hold every pending histogram element: spilling them to disk costs more than this memory.
 SET work_mem = '256MB'
+-- With the hourly tier split into a partition per day, the estimated cost of these statements passes jit_above_cost
+-- and JIT compiles the expressions of every partition: seconds per call, even with nothing pending.
+SET jit = off
 AS $$
 DECLARE
     v_route_cells bigint;
     v_route_events bigint;
     v_operation_cells bigint;
     v_operation_events bigint;
+    v_first_day timestamptz := pg_catalog.date_trunc(
+        'day', pg_catalog.now() - pg_catalog.make_interval(days => pgmetrics._setting('retention_days')), 'UTC'
+    );
+    v_end timestamptz := pg_catalog.date_trunc('day', pg_catalog.now(), 'UTC') + INTERVAL '4 days';
 BEGIN
     /*
      * The rollup in the manner of a continuous aggregate: writers only append (cells, events), and this moves what
@@ -585,6 +594,23 @@ BEGIN
     SELECT (SELECT pg_catalog.count(*) FROM cells), (SELECT pg_catalog.count(*) FROM events)
     INTO v_operation_cells, v_operation_events;
 
+    /*
+     * Hours of days without a partition went to the default partitions, so no write fails for want of one. Days
+     * among those kept, up to 3 days ahead, get their partitions now, their rows moved out of the default ones, so
+     * that retention drops them whole; a backfill of years stays in the default partition (and expires from it)
+     * rather than build a partition per day. This comes last because attaching a partition locks the default one
+     * until the commit: done first, it would stall readers of the hourly tier for the whole fold.
+     */
+    PERFORM pgmetrics._add_detail_partitions(ARRAY(
+        SELECT pg_catalog.date_trunc('day', m.period_start, 'UTC')
+        FROM pgmetrics.route_metrics_default AS m
+        WHERE m.period_start >= v_first_day AND m.period_start < v_end
+        UNION
+        SELECT pg_catalog.date_trunc('day', m.period_start, 'UTC')
+        FROM pgmetrics.operation_metrics_default AS m
+        WHERE m.period_start >= v_first_day AND m.period_start < v_end
+    ));
+
     RETURN pg_catalog.jsonb_build_object(
         'route_cells_folded', v_route_cells, 'route_events_folded', v_route_events,
         'operation_cells_folded', v_operation_cells, 'operation_events_folded', v_operation_events
@@ -600,7 +626,9 @@ COMMENT ON FUNCTION pgmetrics.fold_events(boolean) IS
 '"operation_events_folded": n}. With wait (the default) it waits for a fold running concurrently and then folds what '
 'is left; without, it returns {"skipped": reason} at once. Idempotent; no event is counted twice. Run by the pg_cron '
 'job of schedule_fold, the Python client after its flushes, run_retention and add_report_zone; for pgmetrics_writer '
-'and the schema owner. Raises 22004 for a NULL wait.';
+'and the schema owner. Hours of days without a partition land in the default partitions of the hourly tier; then '
+'the days among them within retention_days before now and 3 days after get their daily partitions, their rows moved '
+'into them. Raises 22004 for a NULL wait.';
 
 REVOKE ALL ON FUNCTION pgmetrics.fold_events(boolean) FROM public;
 GRANT EXECUTE ON FUNCTION pgmetrics.fold_events(boolean) TO pgmetrics_writer;

@@ -181,7 +181,8 @@ SELECT is(
 );
 SELECT is(
     (SELECT value -> 'tiers' FROM outcome WHERE what = 'report_status'),
-    '{"route_metrics": 3, "operation_metrics": 1, "route_metrics_rollup": 9, "operation_metrics_rollup": 3,
+    -- The hour under way of /hostile (recorded at now()) is not rolled up yet: 2 keys x (day, week, month).
+    '{"route_metrics": 3, "operation_metrics": 1, "route_metrics_rollup": 6, "operation_metrics_rollup": 3,
       "ingested_batches": 1, "route_cells": 0, "operation_cells": 0, "route_events": 0, "operation_events": 0}'::jsonb,
     'report_status counted the real tables'
 );
