@@ -269,7 +269,9 @@ def _record(conn: psycopg.Connection[tuple[object, ...]], case: Case, kind: str)
         "pgmetrics.operation_events, pgmetrics.retention_runs, pgmetrics.report_zones"
     )
     # Empty rollups hold every hour before any watermark: start each example where time is.
-    conn.execute("UPDATE pgmetrics.rollup_watermark SET rolled_until = date_trunc('hour', now(), 'UTC')")
+    conn.execute(
+        "UPDATE pgmetrics.rollup_watermark SET rolled_until = date_trunc('hour', now(), 'UTC')"
+    )
     if case.report_zone:
         conn.execute("SELECT pgmetrics.add_report_zone(%s)", (case.tz,))
     # The first half of the events is folded into the tiers, the second half stays pending, so
