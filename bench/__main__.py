@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "backfill": [],
     "retention": [],
     "partitions": [],
+    "fold_pace": [],
 }
 
 
