@@ -29,7 +29,10 @@ fewer than --cycles are measured, each under load, and the run stays as long. Af
 one more fold, not measured, empties the table and the events folded are checked against the
 calls pgbench made. Then the median fold's events are recorded again, in one statement spread
 evenly over the keys, and folded with nothing else running: the "fold s with no load" column,
-the same work without the writers on the cores. Production folds every 60 s; the default 20 s
+the same work without the writers on the cores. On a schema whose rollups stop at a watermark
+(the hour under way rolled up once, when it is over), the fold that rolls the warm hour up is
+timed last, with nothing pending and nothing else running: the "hourly roll-up fold" column,
+what the first fold after each hour adds once an hour. Production folds every 60 s; the default 20 s
 interval keeps the run near 6 minutes, and a fold's cost follows the rows it touches, which with
 2,000 busy keys is all of them either way (2,000 x 6 rows); only the events per fold are a third
 of production's. Per fold: its seconds, the events it folded (route_events_folded), the pending
@@ -219,6 +222,7 @@ class Run:
     insert_tps: float
     alone_seconds: float  # a fold of a median fold's events, with no load
     alone_events: int
+    roll_seconds: float | None  # the hourly roll-up fold, with no load
     folds: list[Fold]
     keeps_up: bool
     backlog_ok: bool
@@ -332,6 +336,16 @@ def measure(cluster: LocalCluster, keys: int, args: argparse.Namespace) -> Run:
         clock = time.perf_counter()
         alone_events = _fold(conn)
         alone_seconds = time.perf_counter() - clock
+        # Once an hour the first fold after it rolls the hour up into the rollups (on schemas
+        # with a rollup watermark): that fold, for the warm hour, with nothing else running.
+        roll_seconds = None
+        if _one(conn, "SELECT to_regproc('pgmetrics._fold_events') IS NOT NULL")[0]:
+            clock = time.perf_counter()
+            conn.execute(
+                "SELECT pgmetrics._fold_events(true, date_trunc('hour', now(), 'UTC') + "
+                "interval '1 hour')"
+            )
+            roll_seconds = time.perf_counter() - clock
 
         conn.execute("CHECKPOINT")
         insert.append(Pgbench(cluster, db, INSERT, args.clients, halves[1], keys).finish()[0])
@@ -353,6 +367,7 @@ def measure(cluster: LocalCluster, keys: int, args: argparse.Namespace) -> Run:
         insert_tps=insert_tps,
         alone_seconds=alone_seconds,
         alone_events=alone_events,
+        roll_seconds=roll_seconds,
         folds=folds,
         keeps_up=keeps_up,
         backlog_ok=backlog_ok,
@@ -416,8 +431,8 @@ def main() -> None:
         "| keys | buckets per row | record calls/s with folds | plain INSERT rows/s | ratio "
         "| calls/s during a fold / between | fold s median (max) | fold duty median (max) "
         "| fold s with no load (events) | events per fold-s | fold WAL per fold "
-        "| fold WAL per event | keeps up |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| fold WAL per event | hourly roll-up fold s with no load | keeps up |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         times = [f.seconds for f in run.folds]
@@ -439,7 +454,8 @@ def main() -> None:
             f"| {statistics.median(times):.2f} s ({max(times):.2f} s) "
             f"| {statistics.median(times) / args.interval:.0%} ({max(times) / args.interval:.0%}) "
             f"| {run.alone_seconds:.2f} s ({run.alone_events:,}) "
-            f"| {rate:,.0f} | {wal / MB:.1f} MB | {per_event:,.0f} B | {verdict} |"
+            f"| {rate:,.0f} | {wal / MB:.1f} MB | {per_event:,.0f} B "
+            f"| {'-' if run.roll_seconds is None else f'{run.roll_seconds:.2f} s'} | {verdict} |"
         )
     for run in runs:
         lines += _cycles(run, args.interval, args.warm_events)
