@@ -207,27 +207,21 @@ BEGIN
         FROM targets AS k
         LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
-    -- What is pending, per row of a key written and bucket. Hours feed their hour, UTC day and local days; weeks and
-    -- months are fed by the UTC days, whose buckets are already summed over their hours: a bulk of hours costs one
-    -- more grouping of its days, not one per week and month.
+    -- What is pending, per row written and bucket. Hours feed their hour, UTC day and local days; weeks and months
+    -- are fed by the UTC days, whose buckets are already summed over their hours: a bulk of hours costs one more
+    -- grouping of its days, not one per week and month.
     pending AS MATERIALIZED (
         SELECT k.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
         FROM hour_buckets AS b
-        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain IN ('hour', 'day') AND NOT k.overall
+        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain IN ('hour', 'day')
         GROUP BY k.target_id, b.bucket
     ),
-    -- The rows fed by the UTC days (weeks, months, the overall month) and by the hours and UTC days of each key (the
-    -- overall hours and days) take their buckets already summed: one more pass over those, not over every element.
     day_links AS (
         SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
         FROM hour_tiers AS d
-        INNER JOIN hour_tiers AS u ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month')
-        WHERE d.grain = 'day' AND d.zone = 'UTC' AND NOT d.overall
-        UNION
-        SELECT k.target_id, o.target_id
-        FROM hour_tiers AS k
-        INNER JOIN hour_tiers AS o ON o.hour_id = k.hour_id AND o.overall AND o.grain = k.grain
-        WHERE k.grain IN ('hour', 'day') AND k.zone = 'UTC' AND NOT k.overall
+        INNER JOIN hour_tiers AS u
+            ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month') AND u.overall = d.overall
+        WHERE d.grain = 'day' AND d.zone = 'UTC'
     ),
     -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
     merged AS MATERIALIZED (
@@ -538,27 +532,21 @@ BEGIN
         FROM targets AS k
         LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
-    -- What is pending, per row of a key written and bucket. Hours feed their hour, UTC day and local days; weeks and
-    -- months are fed by the UTC days, whose buckets are already summed over their hours: a bulk of hours costs one
-    -- more grouping of its days, not one per week and month.
+    -- What is pending, per row written and bucket. Hours feed their hour, UTC day and local days; weeks and months
+    -- are fed by the UTC days, whose buckets are already summed over their hours: a bulk of hours costs one more
+    -- grouping of its days, not one per week and month.
     pending AS MATERIALIZED (
         SELECT k.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
         FROM hour_buckets AS b
-        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain IN ('hour', 'day') AND NOT k.overall
+        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain IN ('hour', 'day')
         GROUP BY k.target_id, b.bucket
     ),
-    -- The rows fed by the UTC days (weeks, months, the overall month) and by the hours and UTC days of each key (the
-    -- overall hours and days) take their buckets already summed: one more pass over those, not over every element.
     day_links AS (
         SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
         FROM hour_tiers AS d
-        INNER JOIN hour_tiers AS u ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month')
-        WHERE d.grain = 'day' AND d.zone = 'UTC' AND NOT d.overall
-        UNION
-        SELECT k.target_id, o.target_id
-        FROM hour_tiers AS k
-        INNER JOIN hour_tiers AS o ON o.hour_id = k.hour_id AND o.overall AND o.grain = k.grain
-        WHERE k.grain IN ('hour', 'day') AND k.zone = 'UTC' AND NOT k.overall
+        INNER JOIN hour_tiers AS u
+            ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month') AND u.overall = d.overall
+        WHERE d.grain = 'day' AND d.zone = 'UTC'
     ),
     -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
     merged AS MATERIALIZED (
