@@ -3,8 +3,6 @@
 -- requires: function__add_detail_partitions
 -- requires: table_report_zones
 -- requires: table_locks
--- requires: table_route_metrics_overall
--- requires: table_operation_metrics_overall
 
 BEGIN;
 
@@ -75,13 +73,9 @@ BEGIN
         RETURNING e.route, e.method, e.period_start, e.success, e.duration_ms, e.at
     ),
     tiers AS (
-        SELECT t.grain, 'UTC' AS zone, FALSE AS overall
-        FROM (VALUES ('hour'), ('day'), ('week'), ('month')) AS t (grain)
+        SELECT t.grain, 'UTC' AS zone FROM (VALUES ('hour'), ('day'), ('week'), ('month')) AS t (grain)
         UNION ALL
-        SELECT 'day', z.zone, FALSE FROM pgmetrics.report_zones AS z
-        UNION ALL
-        -- Every key together, as one more key (its key columns NULL): hours, UTC days and months.
-        SELECT t.grain, 'UTC', TRUE FROM (VALUES ('hour'), ('day'), ('month')) AS t (grain)
+        SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
     ),
     -- What the pending cells and events add to each key and UTC hour, and the stored hours to roll up now, numbered
     -- so that the work per histogram element below groups and joins on integers.
@@ -154,8 +148,7 @@ BEGIN
             pg_catalog.dense_rank() OVER (ORDER BY p.route, p.method, p.grain, p.zone, p.target_start) AS target_id
         FROM (
             SELECT
-                h.hour_id, CASE WHEN t.overall THEN NULL ELSE h.route END AS route,
-                CASE WHEN t.overall THEN NULL ELSE h.method END AS method, t.grain, t.zone, t.overall,
+                h.hour_id, h.route, h.method, t.grain, t.zone,
                 CASE
                     WHEN t.grain = 'hour' THEN h.period_start
                     ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
@@ -167,12 +160,12 @@ BEGIN
     ),
     targets AS MATERIALIZED (
         SELECT
-            k.target_id, k.route, k.method, k.grain, k.zone, k.overall, k.target_start AS period_start,
+            k.target_id, k.route, k.method, k.grain, k.zone, k.target_start AS period_start,
             pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s, pg_catalog.sum(k.d) AS d,
             pg_catalog.min(k.lo) AS lo, pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t,
             pg_catalog.sum(k.z)::bigint AS z
         FROM hour_tiers AS k
-        GROUP BY k.target_id, k.route, k.method, k.grain, k.zone, k.overall, k.target_start
+        GROUP BY k.target_id, k.route, k.method, k.grain, k.zone, k.target_start
     ),
     stored AS MATERIALIZED (
         SELECT
@@ -189,18 +182,10 @@ BEGIN
         INNER JOIN pgmetrics.route_metrics_rollup AS r
             ON r.route = k.route AND r.method = k.method AND r.grain = k.grain AND r.zone = k.zone
             AND r.period_start = k.period_start
-        UNION ALL
-        SELECT
-            k.target_id, a.total_requests, a.successful, a.total_duration_ms, a.min_duration_ms, a.max_duration_ms,
-            a.last_request_at, a.zero_count, a.duration_histogram
-        FROM targets AS k
-        INNER JOIN pgmetrics.route_metrics_overall AS a
-            ON k.overall AND a.grain = k.grain AND a.period_start = k.period_start
     ),
     totals AS MATERIALIZED (
         SELECT
-            k.target_id, k.route, k.method, k.grain, k.zone, k.overall, k.period_start,
-            k.n + COALESCE(s.total_requests, 0) AS n,
+            k.target_id, k.route, k.method, k.grain, k.zone, k.period_start, k.n + COALESCE(s.total_requests, 0) AS n,
             k.s + COALESCE(s.successful, 0) AS s, k.d + COALESCE(s.total_duration_ms, 0) AS d,
             LEAST(k.lo, s.min_duration_ms) AS lo, GREATEST(k.hi, s.max_duration_ms) AS hi,
             GREATEST(k.t, s.last_request_at) AS t, k.z + COALESCE(s.zero_count, 0) AS z
@@ -219,8 +204,7 @@ BEGIN
     day_links AS (
         SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
         FROM hour_tiers AS d
-        INNER JOIN hour_tiers AS u
-            ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month') AND u.overall = d.overall
+        INNER JOIN hour_tiers AS u ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month')
         WHERE d.grain = 'day' AND d.zone = 'UTC'
     ),
     -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
@@ -286,7 +270,7 @@ BEGIN
     ),
     result AS MATERIALIZED (
         SELECT
-            o.route, o.method, o.grain, o.zone, o.overall, o.period_start, o.n, o.s, o.d, o.lo, o.hi, o.t, o.z,
+            o.route, o.method, o.grain, o.zone, o.period_start, o.n, o.s, o.d, o.lo, o.hi, o.t, o.z,
             COALESCE(x.histogram, q.histogram, '{}') AS histogram,
             -- The value 2 g^k / (g + 1) of bucket k, or 0 for a rank among the zeros, clamped to [min, max].
             ARRAY[
@@ -328,7 +312,7 @@ BEGIN
             r.route, r.method, r.period_start, r.period_start + INTERVAL '1 hour', r.n, r.s, r.n - r.s, r.d, r.lo,
             r.hi, r.t, r.z, r.histogram, r.quantiles
         FROM result AS r
-        WHERE r.grain = 'hour' AND NOT r.overall
+        WHERE r.grain = 'hour'
         ON CONFLICT ON CONSTRAINT route_metrics_pkey DO UPDATE SET
             total_requests = excluded.total_requests,
             successful = excluded.successful,
@@ -351,29 +335,8 @@ BEGIN
             r.route, r.method, r.grain, r.zone, r.period_start, r.n, r.s, r.n - r.s, r.d, r.lo, r.hi, r.t, r.z,
             r.histogram, r.quantiles
         FROM result AS r
-        WHERE r.grain <> 'hour' AND NOT r.overall
+        WHERE r.grain <> 'hour'
         ON CONFLICT ON CONSTRAINT route_metrics_rollup_pkey DO UPDATE SET
-            total_requests = excluded.total_requests,
-            successful = excluded.successful,
-            failed = excluded.failed,
-            total_duration_ms = excluded.total_duration_ms,
-            min_duration_ms = excluded.min_duration_ms,
-            max_duration_ms = excluded.max_duration_ms,
-            last_request_at = excluded.last_request_at,
-            zero_count = excluded.zero_count,
-            duration_histogram = excluded.duration_histogram,
-            duration_quantiles = excluded.duration_quantiles,
-            updated_at = pg_catalog.now()
-    ),
-    overall AS (
-        INSERT INTO pgmetrics.route_metrics_overall AS m (
-            grain, period_start, total_requests, successful, failed, total_duration_ms, min_duration_ms,
-            max_duration_ms, last_request_at, zero_count, duration_histogram, duration_quantiles
-        )
-        SELECT r.grain, r.period_start, r.n, r.s, r.n - r.s, r.d, r.lo, r.hi, r.t, r.z, r.histogram, r.quantiles
-        FROM result AS r
-        WHERE r.overall
-        ON CONFLICT ON CONSTRAINT route_metrics_overall_pkey DO UPDATE SET
             total_requests = excluded.total_requests,
             successful = excluded.successful,
             failed = excluded.failed,
@@ -400,13 +363,9 @@ BEGIN
         RETURNING e.operation, e.period_start, e.success, e.duration_ms, e.at
     ),
     tiers AS (
-        SELECT t.grain, 'UTC' AS zone, FALSE AS overall
-        FROM (VALUES ('hour'), ('day'), ('week'), ('month')) AS t (grain)
+        SELECT t.grain, 'UTC' AS zone FROM (VALUES ('hour'), ('day'), ('week'), ('month')) AS t (grain)
         UNION ALL
-        SELECT 'day', z.zone, FALSE FROM pgmetrics.report_zones AS z
-        UNION ALL
-        -- Every key together, as one more key (its key columns NULL): hours, UTC days and months.
-        SELECT t.grain, 'UTC', TRUE FROM (VALUES ('hour'), ('day'), ('month')) AS t (grain)
+        SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
     ),
     -- What the pending cells and events add to each key and UTC hour, and the stored hours to roll up now, numbered
     -- so that the work per histogram element below groups and joins on integers.
@@ -479,8 +438,7 @@ BEGIN
             pg_catalog.dense_rank() OVER (ORDER BY p.operation, p.grain, p.zone, p.target_start) AS target_id
         FROM (
             SELECT
-                h.hour_id, CASE WHEN t.overall THEN NULL ELSE h.operation END AS operation, t.grain, t.zone,
-                t.overall,
+                h.hour_id, h.operation, t.grain, t.zone,
                 CASE
                     WHEN t.grain = 'hour' THEN h.period_start
                     ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
@@ -492,12 +450,12 @@ BEGIN
     ),
     targets AS MATERIALIZED (
         SELECT
-            k.target_id, k.operation, k.grain, k.zone, k.overall, k.target_start AS period_start,
+            k.target_id, k.operation, k.grain, k.zone, k.target_start AS period_start,
             pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s, pg_catalog.sum(k.d) AS d,
             pg_catalog.min(k.lo) AS lo, pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t,
             pg_catalog.sum(k.z)::bigint AS z
         FROM hour_tiers AS k
-        GROUP BY k.target_id, k.operation, k.grain, k.zone, k.overall, k.target_start
+        GROUP BY k.target_id, k.operation, k.grain, k.zone, k.target_start
     ),
     stored AS MATERIALIZED (
         SELECT
@@ -514,18 +472,10 @@ BEGIN
         INNER JOIN pgmetrics.operation_metrics_rollup AS r
             ON r.operation = k.operation AND r.grain = k.grain AND r.zone = k.zone
             AND r.period_start = k.period_start
-        UNION ALL
-        SELECT
-            k.target_id, a.total_executions, a.successful, a.total_duration_ms, a.min_duration_ms, a.max_duration_ms,
-            a.last_execution_at, a.zero_count, a.duration_histogram
-        FROM targets AS k
-        INNER JOIN pgmetrics.operation_metrics_overall AS a
-            ON k.overall AND a.grain = k.grain AND a.period_start = k.period_start
     ),
     totals AS MATERIALIZED (
         SELECT
-            k.target_id, k.operation, k.grain, k.zone, k.overall, k.period_start,
-            k.n + COALESCE(s.total_executions, 0) AS n,
+            k.target_id, k.operation, k.grain, k.zone, k.period_start, k.n + COALESCE(s.total_executions, 0) AS n,
             k.s + COALESCE(s.successful, 0) AS s, k.d + COALESCE(s.total_duration_ms, 0) AS d,
             LEAST(k.lo, s.min_duration_ms) AS lo, GREATEST(k.hi, s.max_duration_ms) AS hi,
             GREATEST(k.t, s.last_execution_at) AS t, k.z + COALESCE(s.zero_count, 0) AS z
@@ -544,8 +494,7 @@ BEGIN
     day_links AS (
         SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
         FROM hour_tiers AS d
-        INNER JOIN hour_tiers AS u
-            ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month') AND u.overall = d.overall
+        INNER JOIN hour_tiers AS u ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month')
         WHERE d.grain = 'day' AND d.zone = 'UTC'
     ),
     -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
@@ -611,7 +560,7 @@ BEGIN
     ),
     result AS MATERIALIZED (
         SELECT
-            o.operation, o.grain, o.zone, o.overall, o.period_start, o.n, o.s, o.d, o.lo, o.hi, o.t, o.z,
+            o.operation, o.grain, o.zone, o.period_start, o.n, o.s, o.d, o.lo, o.hi, o.t, o.z,
             COALESCE(x.histogram, q.histogram, '{}') AS histogram,
             -- The value 2 g^k / (g + 1) of bucket k, or 0 for a rank among the zeros, clamped to [min, max].
             ARRAY[
@@ -653,7 +602,7 @@ BEGIN
             r.operation, r.period_start, r.period_start + INTERVAL '1 hour', r.n, r.s, r.n - r.s, r.d, r.lo,
             r.hi, r.t, r.z, r.histogram, r.quantiles
         FROM result AS r
-        WHERE r.grain = 'hour' AND NOT r.overall
+        WHERE r.grain = 'hour'
         ON CONFLICT ON CONSTRAINT operation_metrics_pkey DO UPDATE SET
             total_executions = excluded.total_executions,
             successful = excluded.successful,
@@ -676,29 +625,8 @@ BEGIN
             r.operation, r.grain, r.zone, r.period_start, r.n, r.s, r.n - r.s, r.d, r.lo, r.hi, r.t, r.z,
             r.histogram, r.quantiles
         FROM result AS r
-        WHERE r.grain <> 'hour' AND NOT r.overall
+        WHERE r.grain <> 'hour'
         ON CONFLICT ON CONSTRAINT operation_metrics_rollup_pkey DO UPDATE SET
-            total_executions = excluded.total_executions,
-            successful = excluded.successful,
-            failed = excluded.failed,
-            total_duration_ms = excluded.total_duration_ms,
-            min_duration_ms = excluded.min_duration_ms,
-            max_duration_ms = excluded.max_duration_ms,
-            last_execution_at = excluded.last_execution_at,
-            zero_count = excluded.zero_count,
-            duration_histogram = excluded.duration_histogram,
-            duration_quantiles = excluded.duration_quantiles,
-            updated_at = pg_catalog.now()
-    ),
-    overall AS (
-        INSERT INTO pgmetrics.operation_metrics_overall AS m (
-            grain, period_start, total_executions, successful, failed, total_duration_ms, min_duration_ms,
-            max_duration_ms, last_execution_at, zero_count, duration_histogram, duration_quantiles
-        )
-        SELECT r.grain, r.period_start, r.n, r.s, r.n - r.s, r.d, r.lo, r.hi, r.t, r.z, r.histogram, r.quantiles
-        FROM result AS r
-        WHERE r.overall
-        ON CONFLICT ON CONSTRAINT operation_metrics_overall_pkey DO UPDATE SET
             total_executions = excluded.total_executions,
             successful = excluded.successful,
             failed = excluded.failed,
@@ -741,8 +669,7 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics._fold_events(boolean, timestamptz) IS
-'Body of fold_events: moves every pending cell and event into the hourly tier and the overall hours (every key '
-'together), and into the rollups and the overall days and months those of the '
+'Body of fold_events: moves every pending cell and event into the hourly tier, and into the rollups those of the '
 'hours before roll_until (rounded down to its UTC hour), together with the stored hourly rows of the hours between '
 'the previous watermark and roll_until; then moves the watermark (rollup_watermark) to roll_until. Raises 22004 for '
 'a NULL wait or roll_until. For the schema owner: fold_events and run_retention call it.';

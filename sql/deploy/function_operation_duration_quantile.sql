@@ -1,6 +1,5 @@
 -- Deploy pgmetrics:function_operation_duration_quantile to pg
 -- requires: table_rollup_watermark
--- requires: table_operation_metrics_overall
 
 BEGIN;
 
@@ -37,8 +36,6 @@ DECLARE
     v_cover_end timestamptz;
     -- The rollups hold the hours before this; later hours are read from the hourly tier.
     v_rolled timestamptz;
-    -- Without a filter, every key together is read from the overall tier.
-    v_overall boolean;
     v_result double precision;
 BEGIN
     -- q first: a bad q is an error even over a range without data.
@@ -72,41 +69,23 @@ BEGIN
     END IF;
     v_cover_start := v_day_start;
     v_cover_end := v_day_end;
-    v_overall := operation_duration_quantile.operation IS NULL;
 
     -- Every bucket of every row summed in one grouping: cheaper than merging the rows one by one.
     WITH parts AS MATERIALIZED (
-        SELECT a.duration_histogram AS histogram, a.zero_count AS z, a.min_duration_ms AS lo, a.max_duration_ms AS hi
-        FROM pgmetrics.operation_metrics_overall AS a
-        WHERE v_overall AND (
-            (a.grain = 'month' AND a.period_start >= v_month_start AND a.period_start < v_month_end)
-            OR (
-                a.grain = 'day' AND a.period_start >= v_day_start AND a.period_start < v_day_end
-                AND (a.period_start < v_month_start OR a.period_start >= v_month_end)
-            )
-            OR (a.grain = 'hour' AND (
-                (a.period_start >= v_hour_start AND a.period_start < v_cover_start)
-                OR (a.period_start >= v_cover_end AND a.period_start < v_hour_end)
-                OR (a.period_start >= GREATEST(v_cover_start, v_rolled) AND a.period_start < v_cover_end)
-            ))
-        )
-        UNION ALL
-        SELECT r.duration_histogram, r.zero_count, r.min_duration_ms, r.max_duration_ms
+        SELECT r.duration_histogram AS histogram, r.zero_count AS z, r.min_duration_ms AS lo, r.max_duration_ms AS hi
         FROM pgmetrics.operation_metrics_rollup AS r
-        WHERE NOT v_overall AND r.grain = 'month' AND r.zone = 'UTC' AND r.period_start >= v_month_start
-            AND r.period_start < v_month_end
+        WHERE r.grain = 'month' AND r.zone = 'UTC' AND r.period_start >= v_month_start AND r.period_start < v_month_end
             AND (operation_duration_quantile.operation IS NULL OR r.operation = operation_duration_quantile.operation)
         UNION ALL
         SELECT r.duration_histogram, r.zero_count, r.min_duration_ms, r.max_duration_ms
         FROM pgmetrics.operation_metrics_rollup AS r
-        WHERE NOT v_overall AND r.grain = 'day' AND r.zone = 'UTC' AND r.period_start >= v_day_start
-            AND r.period_start < v_day_end
+        WHERE r.grain = 'day' AND r.zone = 'UTC' AND r.period_start >= v_day_start AND r.period_start < v_day_end
             AND (r.period_start < v_month_start OR r.period_start >= v_month_end)
             AND (operation_duration_quantile.operation IS NULL OR r.operation = operation_duration_quantile.operation)
         UNION ALL
         SELECT h.duration_histogram, h.zero_count, h.min_duration_ms, h.max_duration_ms
         FROM pgmetrics.operation_metrics AS h
-        WHERE NOT v_overall AND (
+        WHERE (
             (h.period_start >= v_hour_start AND h.period_start < v_cover_start)
             OR (h.period_start >= v_cover_end AND h.period_start < v_hour_end)
             OR (h.period_start >= GREATEST(v_cover_start, v_rolled) AND h.period_start < v_cover_end)
@@ -181,8 +160,7 @@ $$;
 COMMENT ON FUNCTION pgmetrics.operation_duration_quantile(double precision, timestamptz, timestamptz, text) IS
 'The nearest-rank q-quantile (0 <= q <= 1) of the durations of operation executions over [start, end), every '
 'operation together, read from the merged 1 % histograms of the month and day rollups, the hourly tier at the edges '
-'and after the rollup watermark (without a filter: of operation_metrics_overall) and the pending cells and events '
-'(within 1 % of the exact value; q = 0 and q = 1 give the exact minimum and '
+'and the pending cells and events (within 1 % of the exact value; q = 0 and q = 1 give the exact minimum and '
 'maximum). The range counts as operation_metrics_summary counts it with bucket all. operation filters when not '
 'NULL. NULL when nothing was recorded. Raises 22004 for a NULL start or end and 22023 for a q that is NULL, NaN or '
 'outside [0, 1], infinite bounds or start after end.';

@@ -1,6 +1,5 @@
 -- Deploy pgmetrics:function_route_duration_quantile to pg
 -- requires: table_rollup_watermark
--- requires: table_route_metrics_overall
 
 BEGIN;
 
@@ -39,8 +38,6 @@ DECLARE
     v_cover_end timestamptz;
     -- The rollups hold the hours before this; later hours are read from the hourly tier.
     v_rolled timestamptz;
-    -- Without a filter, every key together is read from the overall tier.
-    v_overall boolean;
     v_result double precision;
 BEGIN
     -- q first: a bad q is an error even over a range without data.
@@ -77,43 +74,25 @@ BEGIN
     END IF;
     v_cover_start := v_day_start;
     v_cover_end := v_day_end;
-    v_overall := route_duration_quantile.route IS NULL AND v_method IS NULL;
 
     -- Every bucket of every row summed in one grouping: cheaper than merging the rows one by one.
     WITH parts AS MATERIALIZED (
-        SELECT a.duration_histogram AS histogram, a.zero_count AS z, a.min_duration_ms AS lo, a.max_duration_ms AS hi
-        FROM pgmetrics.route_metrics_overall AS a
-        WHERE v_overall AND (
-            (a.grain = 'month' AND a.period_start >= v_month_start AND a.period_start < v_month_end)
-            OR (
-                a.grain = 'day' AND a.period_start >= v_day_start AND a.period_start < v_day_end
-                AND (a.period_start < v_month_start OR a.period_start >= v_month_end)
-            )
-            OR (a.grain = 'hour' AND (
-                (a.period_start >= v_hour_start AND a.period_start < v_cover_start)
-                OR (a.period_start >= v_cover_end AND a.period_start < v_hour_end)
-                OR (a.period_start >= GREATEST(v_cover_start, v_rolled) AND a.period_start < v_cover_end)
-            ))
-        )
-        UNION ALL
-        SELECT r.duration_histogram, r.zero_count, r.min_duration_ms, r.max_duration_ms
+        SELECT r.duration_histogram AS histogram, r.zero_count AS z, r.min_duration_ms AS lo, r.max_duration_ms AS hi
         FROM pgmetrics.route_metrics_rollup AS r
-        WHERE NOT v_overall AND r.grain = 'month' AND r.zone = 'UTC' AND r.period_start >= v_month_start
-            AND r.period_start < v_month_end
+        WHERE r.grain = 'month' AND r.zone = 'UTC' AND r.period_start >= v_month_start AND r.period_start < v_month_end
             AND (route_duration_quantile.route IS NULL OR r.route = route_duration_quantile.route)
             AND (v_method IS NULL OR r.method = v_method)
         UNION ALL
         SELECT r.duration_histogram, r.zero_count, r.min_duration_ms, r.max_duration_ms
         FROM pgmetrics.route_metrics_rollup AS r
-        WHERE NOT v_overall AND r.grain = 'day' AND r.zone = 'UTC' AND r.period_start >= v_day_start
-            AND r.period_start < v_day_end
+        WHERE r.grain = 'day' AND r.zone = 'UTC' AND r.period_start >= v_day_start AND r.period_start < v_day_end
             AND (r.period_start < v_month_start OR r.period_start >= v_month_end)
             AND (route_duration_quantile.route IS NULL OR r.route = route_duration_quantile.route)
             AND (v_method IS NULL OR r.method = v_method)
         UNION ALL
         SELECT h.duration_histogram, h.zero_count, h.min_duration_ms, h.max_duration_ms
         FROM pgmetrics.route_metrics AS h
-        WHERE NOT v_overall AND (
+        WHERE (
             (h.period_start >= v_hour_start AND h.period_start < v_cover_start)
             OR (h.period_start >= v_cover_end AND h.period_start < v_hour_end)
             OR (h.period_start >= GREATEST(v_cover_start, v_rolled) AND h.period_start < v_cover_end)
@@ -191,8 +170,7 @@ $$;
 COMMENT ON FUNCTION pgmetrics.route_duration_quantile(double precision, timestamptz, timestamptz, text, text) IS
 'The nearest-rank q-quantile (0 <= q <= 1) of the durations of route requests over [start, end), every route and '
 'method together, read from the merged 1 % histograms of the month and day rollups, the hourly tier at the edges and '
-'after the rollup watermark (without a filter: of route_metrics_overall, every key together) and the pending cells '
-'and events (within 1 % of the exact value; q = 0 and q = 1 give the exact minimum and maximum). '
+'the pending cells and events (within 1 % of the exact value; q = 0 and q = 1 give the exact minimum and maximum). '
 'The range counts as route_metrics_summary counts it with bucket all. route and method (any case) filter when not '
 'NULL. NULL when nothing was recorded. Raises 22004 for a NULL start or end and 22023 for a q that is NULL, NaN or '
 'outside [0, 1], infinite bounds or start after end or an unknown method.';

@@ -1,8 +1,6 @@
 -- Deploy pgmetrics:function_run_retention to pg
 -- requires: function__fold_events
 -- requires: table_rollup_watermark
--- requires: table_route_metrics_overall
--- requires: table_operation_metrics_overall
 
 BEGIN;
 
@@ -142,15 +140,6 @@ BEGIN
         ELSE INTERVAL '25 hours'
     END;
     GET DIAGNOSTICS v_operation_rollups = ROW_COUNT;
-    -- The overall tier keeps its hours as long as the hourly detail, its days and months as long as the rollups.
-    DELETE FROM pgmetrics.route_metrics_overall AS a
-    WHERE (a.grain = 'hour' AND a.period_start < v_detail_cutoff)
-        OR (a.grain = 'day' AND a.period_start <= v_summary_cutoff - INTERVAL '1 day')
-        OR (a.grain = 'month' AND a.period_start <= v_summary_cutoff - INTERVAL '1 month');
-    DELETE FROM pgmetrics.operation_metrics_overall AS a
-    WHERE (a.grain = 'hour' AND a.period_start < v_detail_cutoff)
-        OR (a.grain = 'day' AND a.period_start <= v_summary_cutoff - INTERVAL '1 day')
-        OR (a.grain = 'month' AND a.period_start <= v_summary_cutoff - INTERVAL '1 month');
     DELETE FROM pgmetrics.ingested_batches AS b WHERE b.ingested_at < v_batch_cutoff;
     GET DIAGNOSTICS v_batches = ROW_COUNT;
     DELETE FROM pgmetrics.retention_runs AS r WHERE r.started_at < v_summary_cutoff;
@@ -186,8 +175,7 @@ COMMENT ON FUNCTION pgmetrics.run_retention(timestamptz) IS
 'daily partitions are dropped, rows left in the '
 'default partition deleted), creates the partitions of the next 3 days and of kept days whose rows wait in the '
 'default partition (moving those rows), and expires rollup rows whose period ended before now - '
-'summary_retention_days (and the overall tier with them), ingest_batch ids older than batch_retention_days and old '
-'run records. Returns jsonb with '
+'summary_retention_days, ingest_batch ids older than batch_retention_days and old run records. Returns jsonb with '
 'the cutoffs, what was folded, the rows removed per table and the detail partitions dropped and created, or '
 '{"skipped": reason} on a hot standby or when another run holds the retention lock (recorded in retention_runs, so '
 'report_status shows it). Idempotent. now defaults to now(); 22023 when it is NULL or infinite. For the schema owner '

@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(25);
+SELECT plan(20);
 
 SET LOCAL timezone = 'UTC';
 SELECT pgmetrics.add_report_zone('America/New_York');
@@ -78,32 +78,6 @@ UNION ALL
 SELECT 'month', v.bucket_start, v.operation, v.total_executions, v.failed, v.min_duration_ms, v.max_duration_ms,
        ARRAY[v.p50_duration_ms, v.p95_duration_ms, v.p99_duration_ms]
 FROM pgmetrics.operation_metrics_by_month AS v;
--- The overall tier: every hour folded, and the days and months the rollups hold, every key together.
-CREATE TEMP VIEW route_overall_expected AS
-SELECT 'hour' AS grain, h.period_start, sum(h.total_requests)::bigint AS total_requests,
-       sum(h.zero_count)::bigint AS zero_count, min(h.min_duration_ms) AS min_duration_ms,
-       max(h.max_duration_ms) AS max_duration_ms, pgmetrics._histogram_merge_agg(h.duration_histogram) AS histogram
-FROM pgmetrics.route_metrics AS h
-GROUP BY h.period_start
-UNION ALL
-SELECT r.grain, r.period_start, sum(r.total_requests)::bigint, sum(r.zero_count)::bigint, min(r.min_duration_ms),
-       max(r.max_duration_ms), pgmetrics._histogram_merge_agg(r.duration_histogram)
-FROM pgmetrics.route_metrics_rollup AS r
-WHERE r.grain IN ('day', 'month') AND r.zone = 'UTC'
-GROUP BY r.grain, r.period_start;
-CREATE TEMP VIEW route_overall AS
-SELECT grain, period_start, total_requests, zero_count, min_duration_ms, max_duration_ms, duration_histogram
-FROM pgmetrics.route_metrics_overall;
-CREATE TEMP VIEW operation_overall_expected AS
-SELECT 'hour' AS grain, h.period_start, sum(h.total_executions)::bigint AS total_executions,
-       pgmetrics._histogram_merge_agg(h.duration_histogram) AS histogram
-FROM pgmetrics.operation_metrics AS h
-GROUP BY h.period_start
-UNION ALL
-SELECT r.grain, r.period_start, sum(r.total_executions)::bigint, pgmetrics._histogram_merge_agg(r.duration_histogram)
-FROM pgmetrics.operation_metrics_rollup AS r
-WHERE r.grain IN ('day', 'month') AND r.zone = 'UTC'
-GROUP BY r.grain, r.period_start;
 CREATE TEMP VIEW quantile_expected AS
 SELECT pgmetrics._histogram_quantile(
     pgmetrics._histogram_merge_agg(h.duration_histogram), sum(h.zero_count)::bigint, 0.99, min(h.min_duration_ms),
@@ -150,15 +124,6 @@ SELECT is(
     (SELECT p99 FROM quantile_expected),
     'route_duration_quantile counts the hour under way'
 );
-SELECT set_eq(
-    'SELECT * FROM route_overall', 'SELECT * FROM route_overall_expected',
-    'the overall tier holds every hour folded and the days and months the rollups hold, every key together'
-);
-SELECT set_eq(
-    'SELECT grain, period_start, total_executions, duration_histogram FROM pgmetrics.operation_metrics_overall',
-    'SELECT * FROM operation_overall_expected',
-    'the overall tier of operations too'
-);
 
 -- The hour ends: the next fold rolls it up, and every read stays as it was.
 CREATE TEMP TABLE before_roll AS
@@ -186,10 +151,6 @@ SELECT set_eq(
     'SELECT * FROM operation_views', 'SELECT * FROM operation_expected',
     'the operation views read the same once the hour is rolled up'
 );
-SELECT set_eq(
-    'SELECT * FROM route_overall', 'SELECT * FROM route_overall_expected',
-    'the overall days and months get the hour rolled up'
-);
 SELECT is(
     (SELECT count(*) FROM pgmetrics.route_metrics), 3::bigint, 'rolling up leaves the hourly tier as it was'
 );
@@ -216,17 +177,6 @@ SELECT is(
 SELECT set_eq(
     'SELECT * FROM route_views', $$SELECT * FROM route_expected WHERE tz = 'UTC'$$,
     'the views count the late event once'
-);
-SELECT set_eq(
-    'SELECT * FROM route_overall', 'SELECT * FROM route_overall_expected',
-    'the overall tier counts the late event once'
-);
-SELECT is(
-    pgmetrics.route_duration_quantile(
-        0.99, date_trunc('month', now()) - INTERVAL '1 month', date_trunc('month', now()) + INTERVAL '2 months'
-    ),
-    (SELECT p99 FROM quantile_expected),
-    'route_duration_quantile over every key reads the overall tier'
 );
 
 -- A zone added while an hour is under way: its local days get the rolled-up hours now and the others when rolled up.
