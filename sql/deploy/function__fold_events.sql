@@ -18,6 +18,9 @@ SET work_mem = '256MB'
 -- With the hourly tier split into a partition per day, the estimated cost of these statements passes jit_above_cost
 -- and JIT compiles the expressions of every partition: seconds per call, even with nothing pending.
 SET jit = off
+-- Sorted groupings degrade gradually past work_mem; hashed ones, chosen on the planner's guess of what is pending,
+-- spill their batches again and again: a bulk of full hours folded several times slower.
+SET enable_hashagg = off
 AS $$
 DECLARE
     v_route_cells bigint;
