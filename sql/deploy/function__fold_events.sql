@@ -80,36 +80,36 @@ BEGIN
         UNION ALL
         SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
     ),
-    -- What the pending cells and events add to each key and UTC hour, and the stored hours to roll up now, numbered
-    -- so that the work per histogram element below groups and joins on integers.
+    -- What the pending cells and events add to each key and UTC hour, numbered so that the work per histogram
+    -- element below groups and joins on integers.
     hours AS MATERIALIZED (
-        SELECT pg_catalog.row_number() OVER () AS hour_id, y.*
+        SELECT
+            pg_catalog.row_number() OVER () AS hour_id, x.route, x.method, x.period_start,
+            pg_catalog.sum(x.n)::bigint AS n, pg_catalog.sum(x.s)::bigint AS s, pg_catalog.sum(x.d) AS d,
+            pg_catalog.min(x.lo) AS lo, pg_catalog.max(x.hi) AS hi, pg_catalog.max(x.t) AS t,
+            pg_catalog.sum(x.z)::bigint AS z
         FROM (
             SELECT
-                TRUE AS pending, x.route, x.method, x.period_start,
-                pg_catalog.sum(x.n)::bigint AS n, pg_catalog.sum(x.s)::bigint AS s, pg_catalog.sum(x.d) AS d,
-                pg_catalog.min(x.lo) AS lo, pg_catalog.max(x.hi) AS hi, pg_catalog.max(x.t) AS t,
-                pg_catalog.sum(x.z)::bigint AS z, NULL::int [] AS histogram
-            FROM (
-                SELECT
-                    c.route, c.method, c.period_start, c.total_requests, c.successful, c.total_duration_ms,
-                    c.min_duration_ms, c.max_duration_ms, c.last_request_at, c.zero_count
-                FROM cells AS c
-                UNION ALL
-                SELECT
-                    e.route, e.method, e.period_start, 1, e.success::int, e.duration_ms, e.duration_ms, e.duration_ms,
-                    e.at, (e.duration_ms = 0)::int
-                FROM events AS e
-            ) AS x (route, method, period_start, n, s, d, lo, hi, t, z)
-            GROUP BY x.route, x.method, x.period_start
+                c.route, c.method, c.period_start, c.total_requests, c.successful, c.total_duration_ms,
+                c.min_duration_ms, c.max_duration_ms, c.last_request_at, c.zero_count
+            FROM cells AS c
             UNION ALL
-            -- The hours the watermark passes now, as stored: they go to the rollups only.
             SELECT
-                FALSE, m.route, m.method, m.period_start, m.total_requests, m.successful, m.total_duration_ms,
-                m.min_duration_ms, m.max_duration_ms, m.last_request_at, m.zero_count, m.duration_histogram
-            FROM pgmetrics.route_metrics AS m
-            WHERE m.period_start >= v_from AND m.period_start < v_to
-        ) AS y (pending, route, method, period_start, n, s, d, lo, hi, t, z, histogram)
+                e.route, e.method, e.period_start, 1, e.success::int, e.duration_ms, e.duration_ms, e.duration_ms,
+                e.at, (e.duration_ms = 0)::int
+            FROM events AS e
+        ) AS x (route, method, period_start, n, s, d, lo, hi, t, z)
+        GROUP BY x.route, x.method, x.period_start
+    ),
+    -- The stored hours the watermark passes now, numbered after the pending ones: they go to the rollups only.
+    rolled AS MATERIALIZED (
+        SELECT
+            (SELECT pg_catalog.count(*) FROM hours) + pg_catalog.row_number() OVER () AS hour_id, m.route, m.method,
+            m.period_start, m.total_requests AS n, m.successful AS s, m.total_duration_ms AS d,
+            m.min_duration_ms AS lo, m.max_duration_ms AS hi, m.last_request_at AS t, m.zero_count AS z,
+            m.duration_histogram AS histogram
+        FROM pgmetrics.route_metrics AS m
+        WHERE m.period_start >= v_from AND m.period_start < v_to
     ),
     hour_buckets AS MATERIALIZED (
         SELECT x.hour_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
@@ -117,7 +117,6 @@ BEGIN
             SELECT h.hour_id, u.e >> 15, u.e & 32767
             FROM cells AS c
             INNER JOIN hours AS h ON h.route = c.route AND h.method = c.method AND h.period_start = c.period_start
-                AND h.pending
             CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
             UNION ALL
             -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
@@ -131,15 +130,13 @@ BEGIN
                 1
             FROM events AS e
             INNER JOIN hours AS h ON h.route = e.route AND h.method = e.method AND h.period_start = e.period_start
-                AND h.pending
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
             ) AS l (x)
             WHERE e.duration_ms > 0
             UNION ALL
-            SELECT h.hour_id, u.e >> 15, u.e & 32767
-            FROM hours AS h CROSS JOIN LATERAL pg_catalog.unnest(h.histogram) AS u (e)
-            WHERE NOT h.pending
+            SELECT r.hour_id, u.e >> 15, u.e & 32767
+            FROM rolled AS r CROSS JOIN LATERAL pg_catalog.unnest(r.histogram) AS u (e)
         ) AS x (hour_id, bucket, c)
         GROUP BY x.hour_id, x.bucket
     ),
@@ -157,7 +154,15 @@ BEGIN
                     ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
                 END AS target_start,
                 h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
-            FROM hours AS h CROSS JOIN tiers AS t
+            FROM (
+                SELECT TRUE AS pending, h.hour_id, h.route, h.method, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t,
+                    h.z
+                FROM hours AS h
+                UNION ALL
+                SELECT FALSE, r.hour_id, r.route, r.method, r.period_start, r.n, r.s, r.d, r.lo, r.hi, r.t, r.z
+                FROM rolled AS r
+            ) AS h
+            CROSS JOIN tiers AS t
             WHERE (t.grain = 'hour' AND h.pending) OR (t.grain <> 'hour' AND h.period_start < v_to)
         ) AS p
     ),
@@ -370,36 +375,36 @@ BEGIN
         UNION ALL
         SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
     ),
-    -- What the pending cells and events add to each key and UTC hour, and the stored hours to roll up now, numbered
-    -- so that the work per histogram element below groups and joins on integers.
+    -- What the pending cells and events add to each key and UTC hour, numbered so that the work per histogram
+    -- element below groups and joins on integers.
     hours AS MATERIALIZED (
-        SELECT pg_catalog.row_number() OVER () AS hour_id, y.*
+        SELECT
+            pg_catalog.row_number() OVER () AS hour_id, x.operation, x.period_start,
+            pg_catalog.sum(x.n)::bigint AS n, pg_catalog.sum(x.s)::bigint AS s, pg_catalog.sum(x.d) AS d,
+            pg_catalog.min(x.lo) AS lo, pg_catalog.max(x.hi) AS hi, pg_catalog.max(x.t) AS t,
+            pg_catalog.sum(x.z)::bigint AS z
         FROM (
             SELECT
-                TRUE AS pending, x.operation, x.period_start,
-                pg_catalog.sum(x.n)::bigint AS n, pg_catalog.sum(x.s)::bigint AS s, pg_catalog.sum(x.d) AS d,
-                pg_catalog.min(x.lo) AS lo, pg_catalog.max(x.hi) AS hi, pg_catalog.max(x.t) AS t,
-                pg_catalog.sum(x.z)::bigint AS z, NULL::int [] AS histogram
-            FROM (
-                SELECT
-                    c.operation, c.period_start, c.total_executions, c.successful, c.total_duration_ms,
-                    c.min_duration_ms, c.max_duration_ms, c.last_execution_at, c.zero_count
-                FROM cells AS c
-                UNION ALL
-                SELECT
-                    e.operation, e.period_start, 1, e.success::int, e.duration_ms, e.duration_ms, e.duration_ms,
-                    e.at, (e.duration_ms = 0)::int
-                FROM events AS e
-            ) AS x (operation, period_start, n, s, d, lo, hi, t, z)
-            GROUP BY x.operation, x.period_start
+                c.operation, c.period_start, c.total_executions, c.successful, c.total_duration_ms,
+                c.min_duration_ms, c.max_duration_ms, c.last_execution_at, c.zero_count
+            FROM cells AS c
             UNION ALL
-            -- The hours the watermark passes now, as stored: they go to the rollups only.
             SELECT
-                FALSE, m.operation, m.period_start, m.total_executions, m.successful, m.total_duration_ms,
-                m.min_duration_ms, m.max_duration_ms, m.last_execution_at, m.zero_count, m.duration_histogram
-            FROM pgmetrics.operation_metrics AS m
-            WHERE m.period_start >= v_from AND m.period_start < v_to
-        ) AS y (pending, operation, period_start, n, s, d, lo, hi, t, z, histogram)
+                e.operation, e.period_start, 1, e.success::int, e.duration_ms, e.duration_ms, e.duration_ms,
+                e.at, (e.duration_ms = 0)::int
+            FROM events AS e
+        ) AS x (operation, period_start, n, s, d, lo, hi, t, z)
+        GROUP BY x.operation, x.period_start
+    ),
+    -- The stored hours the watermark passes now, numbered after the pending ones: they go to the rollups only.
+    rolled AS MATERIALIZED (
+        SELECT
+            (SELECT pg_catalog.count(*) FROM hours) + pg_catalog.row_number() OVER () AS hour_id, m.operation,
+            m.period_start, m.total_executions AS n, m.successful AS s, m.total_duration_ms AS d,
+            m.min_duration_ms AS lo, m.max_duration_ms AS hi, m.last_execution_at AS t, m.zero_count AS z,
+            m.duration_histogram AS histogram
+        FROM pgmetrics.operation_metrics AS m
+        WHERE m.period_start >= v_from AND m.period_start < v_to
     ),
     hour_buckets AS MATERIALIZED (
         SELECT x.hour_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
@@ -407,7 +412,6 @@ BEGIN
             SELECT h.hour_id, u.e >> 15, u.e & 32767
             FROM cells AS c
             INNER JOIN hours AS h ON h.operation = c.operation AND h.period_start = c.period_start
-                AND h.pending
             CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
             UNION ALL
             -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
@@ -421,15 +425,13 @@ BEGIN
                 1
             FROM events AS e
             INNER JOIN hours AS h ON h.operation = e.operation AND h.period_start = e.period_start
-                AND h.pending
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
             ) AS l (x)
             WHERE e.duration_ms > 0
             UNION ALL
-            SELECT h.hour_id, u.e >> 15, u.e & 32767
-            FROM hours AS h CROSS JOIN LATERAL pg_catalog.unnest(h.histogram) AS u (e)
-            WHERE NOT h.pending
+            SELECT r.hour_id, u.e >> 15, u.e & 32767
+            FROM rolled AS r CROSS JOIN LATERAL pg_catalog.unnest(r.histogram) AS u (e)
         ) AS x (hour_id, bucket, c)
         GROUP BY x.hour_id, x.bucket
     ),
@@ -447,7 +449,14 @@ BEGIN
                     ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
                 END AS target_start,
                 h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
-            FROM hours AS h CROSS JOIN tiers AS t
+            FROM (
+                SELECT TRUE AS pending, h.hour_id, h.operation, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+                FROM hours AS h
+                UNION ALL
+                SELECT FALSE, r.hour_id, r.operation, r.period_start, r.n, r.s, r.d, r.lo, r.hi, r.t, r.z
+                FROM rolled AS r
+            ) AS h
+            CROSS JOIN tiers AS t
             WHERE (t.grain = 'hour' AND h.pending) OR (t.grain <> 'hour' AND h.period_start < v_to)
         ) AS p
     ),
