@@ -59,18 +59,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import shutil
 import statistics
-import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import LiteralString
 
 import psycopg
 
+from bench.pgbench import Pgbench
 from bench.public_api import REPORT_TIME_ZONES, Conn, new_database, set_report_time_zones
 from bench.results import append_results
 from devtools.localcluster import LocalCluster
@@ -105,8 +101,7 @@ FOLD = "SELECT pgmetrics.fold_events()"
 # The fold's own WAL: pg_stat_statements counts a top-level statement's nested writes with it.
 BEFORE = (
     "SELECT pg_current_wal_lsn()::text, "
-    "(SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM pgmetrics.route_events "
-    "GROUP BY route, method, period_start) AS p), "
+    "(SELECT count(*) FROM pgmetrics.route_events), "
     "(SELECT count(*) FROM (SELECT 1 FROM pgmetrics.route_events "
     "GROUP BY route, method, period_start) AS p), "
     "(SELECT coalesce(sum(wal_bytes), 0) FROM pg_stat_statements WHERE query = %(fold)s), "
@@ -117,9 +112,6 @@ AFTER = (
     "(SELECT coalesce(sum(wal_bytes), 0) FROM pg_stat_statements WHERE query = %(fold)s), "
     "(SELECT coalesce(sum(wal_fpi), 0) FROM pg_stat_statements WHERE query = %(fold)s)"
 )
-_TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
-_PROCESSED = re.compile(r"number of transactions actually processed: ([0-9]+)")
-_PROGRESS = re.compile(r"progress: ([0-9.]+) s, ([0-9.]+) tps")
 MB = 2**20
 
 
@@ -135,67 +127,6 @@ def _one(conn: Conn, query: LiteralString, params: dict[str, object] | None = No
     row = conn.execute(query, params).fetchone()
     assert row is not None
     return list(row)
-
-
-class Pgbench:
-    """pgbench running ``script`` in the background, -P 1 with epoch timestamps."""
-
-    def __init__(
-        self, cluster: LocalCluster, db: str, script: str, clients: int, seconds: int, keys: int
-    ) -> None:
-        # Files, not pipes: nothing reads pgbench's output until it ends.
-        self._dir = Path(tempfile.mkdtemp(prefix="fold-pace-"))
-        (self._dir / "script.sql").write_text(script, encoding="utf-8")
-        out, err = (
-            os.open(self._dir / name, os.O_WRONLY | os.O_CREAT, 0o600) for name in ("out", "err")
-        )
-        self.started = time.time()
-        try:
-            self._proc = subprocess.Popen(
-                [
-                    str(cluster.bindir / "pgbench"),
-                    "-n",
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(cluster.port),
-                    "-U",
-                    "postgres",
-                    "-c",
-                    str(clients),
-                    "-j",
-                    str(min(clients, 2)),
-                    "-T",
-                    str(seconds),
-                    "-P",
-                    "1",
-                    "--progress-timestamp",
-                    "-D",
-                    f"keys={keys}",
-                    "-f",
-                    str(self._dir / "script.sql"),
-                    db,
-                ],
-                stdout=out,
-                stderr=err,
-            )
-        finally:
-            os.close(out)
-            os.close(err)
-
-    def finish(self) -> tuple[float, int, list[tuple[float, float]]]:
-        """Waits for pgbench: its tps, transactions, and (epoch second end, tps) per second."""
-        try:
-            code = self._proc.wait()
-            out = (self._dir / "out").read_text(encoding="utf-8")
-            err = (self._dir / "err").read_text(encoding="utf-8")
-        finally:
-            shutil.rmtree(self._dir)
-        tps, processed = _TPS.search(out), _PROCESSED.search(out)
-        if code != 0 or tps is None or processed is None:
-            raise RuntimeError(f"pgbench failed ({code}):\n{out}\n{err}")
-        progress = [(float(m.group(1)), float(m.group(2))) for m in _PROGRESS.finditer(err)]
-        return float(tps.group(1)), int(processed.group(1)), progress
 
 
 @dataclass(frozen=True)
@@ -305,10 +236,10 @@ def measure(cluster: LocalCluster, keys: int, args: argparse.Namespace) -> Run:
         # change in the machine's other load falls on both sides alike.
         halves = [seconds // 2, seconds - seconds // 2]
         conn.execute("CHECKPOINT")
-        insert = [Pgbench(cluster, db, INSERT, args.clients, halves[0], keys).finish()[0]]
+        insert = [Pgbench(cluster, db, INSERT, args.clients, halves[0], {"keys": keys}).finish()[0]]
 
         conn.execute("CHECKPOINT")
-        bench = Pgbench(cluster, db, RECORD, args.clients, seconds, keys)
+        bench = Pgbench(cluster, db, RECORD, args.clients, seconds, {"keys": keys})
         folds: list[Fold] = []
         try:
             for cycle in range(1, args.cycles + 1):
@@ -348,7 +279,9 @@ def measure(cluster: LocalCluster, keys: int, args: argparse.Namespace) -> Run:
             roll_seconds = time.perf_counter() - clock
 
         conn.execute("CHECKPOINT")
-        insert.append(Pgbench(cluster, db, INSERT, args.clients, halves[1], keys).finish()[0])
+        insert.append(
+            Pgbench(cluster, db, INSERT, args.clients, halves[1], {"keys": keys}).finish()[0]
+        )
         insert_tps = sum(tps * t for tps, t in zip(insert, halves, strict=True)) / seconds
 
     dues = [f.began - f.late for f in folds]

@@ -7,13 +7,10 @@ both through pgbench in the same run, synchronous_commit on (goal: >= 0.8x at 8 
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
-import tempfile
-from pathlib import Path
 
 import psycopg
 
+from bench.pgbench import Pgbench
 from bench.results import append_results
 from devtools.localcluster import LocalCluster
 from pgmetrics.deploy import deploy
@@ -26,43 +23,10 @@ EVENTS = (
     "('/users/{id}', 'GET', date_trunc('hour', now(), 'UTC'), true, 12.5, now());\n"
 )
 GOAL = 0.8
-_TPS = re.compile(r"tps = ([0-9.]+) \(without initial connection time\)")
 
 
 def pgbench(cluster: LocalCluster, script: str, clients: int, seconds: int) -> float:
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
-        handle.write(script)
-    try:
-        proc = subprocess.run(
-            [
-                str(cluster.bindir / "pgbench"),
-                "-n",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(cluster.port),
-                "-U",
-                "postgres",
-                "-c",
-                str(clients),
-                "-j",
-                str(min(clients, 2)),
-                "-T",
-                str(seconds),
-                "-f",
-                handle.name,
-                "bench",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    finally:
-        Path(handle.name).unlink()
-    match = _TPS.search(proc.stdout)
-    if match is None:
-        raise RuntimeError(f"pgbench printed no tps:\n{proc.stdout}\n{proc.stderr}")
-    return float(match.group(1))
+    return Pgbench(cluster, "bench", script, clients, seconds).finish()[0]
 
 
 def main() -> None:
