@@ -11,8 +11,8 @@ Each cell is the histogram of --events (1,000) lognormal durations (median 20 ms
 about 220 buckets). To keep generation fast, a pool of --pool (64) distinct histograms is drawn
 once with a fixed seed and assigned to the cells round-robin. pgmetrics gets the cells through
 ingest_batch (bench.ingest.send_batch, batches of --batch cells in time order), then
-fold_events() when the schema has it (it materializes pending work: rollup tiers in schemas
-that keep them); add_report_zone('America/New_York') and add_report_zone('Asia/Kolkata') are tried
+fold_events() when the schema has it, after every --fold-every batches as a scheduled fold
+would, and at the end (it materializes pending work: rollup tiers in schemas that keep them); add_report_zone('America/New_York') and add_report_zone('Asia/Kolkata') are tried
 first and skipped on schemas without it. The baseline is a plain table bench_plain (route,
 method, hour, total, successful, failed, sum, min, max, last; primary key (route, method, hour)
 and an index on hour) with the same counts and no histograms, read by one GROUP BY per shape
@@ -24,7 +24,8 @@ the medians are compared. route_duration_quantile is compared with the baseline'
 GROUP BY over the same range (counts without percentiles). A shape the schema refuses (month
 buckets before they exist) is reported as such.
 
-    python -m bench.reads [--keys 2000] [--days 9] [--long-days 32] [--runs 5] [--no-append]
+    python -m bench.reads [--keys 2000] [--days 9] [--long-days 32] [--fold-every 0] [--runs 5]
+        [--no-append]
 """
 
 from __future__ import annotations
@@ -252,7 +253,7 @@ def _batches(keys: int, days: int, batch: int) -> Iterator[tuple[int, int]]:
         yield lo, min(lo + batch, total)
 
 
-def _load(dataset: Dataset, pool: list[PooledHistogram], batch: int) -> None:
+def _load(dataset: Dataset, pool: list[PooledHistogram], batch: int, fold_every: int) -> None:
     conn, keys, days = dataset.conn, dataset.keys, dataset.days
     first = END - timedelta(days=days)
     zones = set_report_time_zones(conn)
@@ -262,20 +263,28 @@ def _load(dataset: Dataset, pool: list[PooledHistogram], batch: int) -> None:
         return encode_batch(oid, _cells(pool, keys, first, lo, hi))
 
     began = time.perf_counter()
+    folds: list[float | None] = []
     # The next batch is built and rendered in a thread while the server applies this one.
     with ThreadPoolExecutor(max_workers=1) as worker:
         pending: Future[EncodedBatch] | None = None
-        for lo, hi in _batches(keys, days, batch):
+        for number, (lo, hi) in enumerate(_batches(keys, days, batch)):
             following = worker.submit(encode, lo, hi)
             if pending is not None:
                 send_encoded(conn, uuid.uuid4(), pending.result())
+                if fold_every and number % fold_every == 0:
+                    folds.append(fold(conn))
             pending = following
         if pending is not None:
             send_encoded(conn, uuid.uuid4(), pending.result())
-    loaded = time.perf_counter() - began
-    folded = fold(conn)
+    folds.append(fold(conn))
+    loaded = time.perf_counter() - began - sum(f or 0.0 for f in folds)
+    folded = None if folds[-1] is None else sum(f or 0.0 for f in folds)
     cells = keys * days * 24
-    fold_note = "no fold_events" if folded is None else f"fold_events {folded:.1f} s"
+    fold_note = (
+        "no fold_events"
+        if folded is None
+        else f"fold_events {folded:.1f} s in {len(folds)} call{'s' if len(folds) > 1 else ''}"
+    )
     for statement in PLAIN_TABLES:
         conn.execute(statement)
     with conn.cursor() as cur:
@@ -353,6 +362,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000, help="durations per cell")
     parser.add_argument("--pool", type=int, default=64, help="distinct histograms")
     parser.add_argument("--batch", type=int, default=4000, help="cells per ingest_batch call")
+    parser.add_argument(
+        "--fold-every", type=int, default=0, help="fold after every N batches (0: once, at the end)"
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-append", action="store_true", help="do not write bench/RESULTS.md")
     args = parser.parse_args()
@@ -369,7 +381,7 @@ def main() -> None:
                 dsn = new_database(cluster, f"bench_{name}")
                 conn = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
                 datasets[name] = Dataset(name, keys, days, conn)
-                _load(datasets[name], pool, args.batch)
+                _load(datasets[name], pool, args.batch, args.fold_every)
                 print(f"{name}: {datasets[name].notes}", flush=True)
             results = _measure(datasets, args.runs)
         finally:
