@@ -263,12 +263,16 @@ class Aggregator:
             buffers = list(self._buffers)
         finished = []
         for buffer in buffers:
+            # Only maps swapped out under the lock are merged. An empty map stays the thread's own:
+            # merged after the lock is released, it could hand over a cell the thread had just
+            # added and still writes to, and the next take would add that cell to itself.
+            taken_routes: RouteCells = {}
+            taken_operations: OperationCells = {}
             with buffer.lock:
-                taken_routes, taken_operations = buffer.routes, buffer.operations
-                if taken_routes:
-                    buffer.routes = {}
-                if taken_operations:
-                    buffer.operations = {}
+                if buffer.routes:
+                    taken_routes, buffer.routes = buffer.routes, {}
+                if buffer.operations:
+                    taken_operations, buffer.operations = buffer.operations, {}
             merge_cells(routes, taken_routes)
             merge_cells(operations, taken_operations)
             if not buffer.thread.is_alive():

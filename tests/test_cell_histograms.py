@@ -17,6 +17,7 @@ from fractions import Fraction
 
 import pytest
 
+from pgmetrics import aggregator as aggregator_module
 from pgmetrics.aggregator import Aggregator
 from pgmetrics.cells import (
     Cell,
@@ -88,6 +89,32 @@ def test_an_empty_duration_histogram_is_still_sent() -> None:
     aggregator.take(routes, operations)
     (cell,) = operation_cells_json(operations)
     assert (cell["histogram"], cell["zero_count"], cell["n"]) == ([], 2, 2)
+
+
+def test_a_record_between_a_take_and_its_merge_counts_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    aggregator = Aggregator(max_keys=10)
+    routes: RouteCells = {}
+    operations: OperationCells = {}
+    aggregator.record_route("/a", "GET", True, 1.0, T0)
+    aggregator.take(routes, operations)  # the thread's map is empty from here
+    merge = aggregator_module.merge_cells
+    recorded: list[bool] = []
+
+    def record_then_merge(into: dict[object, Cell], cells: dict[object, Cell]) -> None:
+        if not recorded:
+            recorded.append(True)
+            # The thread records after the take released its lock, before the take merges.
+            aggregator.record_route("/b", "GET", True, 2.0, T0)
+        merge(into, cells)
+
+    monkeypatch.setattr(aggregator_module, "merge_cells", record_then_merge)
+    aggregator.take(routes, operations)
+    monkeypatch.undo()
+    aggregator.take(routes, operations)
+    assert recorded
+    assert {key[0]: cell.total for key, cell in routes.items()} == {"/a": 1, "/b": 1}
 
 
 def test_threads_and_overflow_merge_into_one_histogram() -> None:
