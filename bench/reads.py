@@ -12,8 +12,9 @@ about 220 buckets). To keep generation fast, a pool of --pool (64) distinct hist
 once with a fixed seed and assigned to the cells round-robin. pgmetrics gets the cells through
 ingest_batch (bench.ingest.send_batch, batches of --batch cells in time order), then
 fold_events() when the schema has it, after every --fold-every batches as a scheduled fold
-would, and at the end (it materializes pending work: rollup tiers in schemas that keep them); add_report_zone('America/New_York') and add_report_zone('Asia/Kolkata') are tried
-first and skipped on schemas without it. The baseline is a plain table bench_plain (route,
+would, and at the end (it materializes pending work: rollup tiers in schemas that keep them);
+add_report_zone('America/New_York') and add_report_zone('Asia/Kolkata') are tried first and
+skipped on schemas without it. The baseline is a plain table bench_plain (route,
 method, hour, total, successful, failed, sum, min, max, last; primary key (route, method, hour)
 and an index on hour) with the same counts and no histograms, read by one GROUP BY per shape
 (date_trunc in the shape's zone).

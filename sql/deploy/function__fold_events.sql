@@ -1,12 +1,11 @@
 -- Deploy pgmetrics:function__fold_events to pg
--- requires: table_rollup_watermark
--- requires: function__add_detail_partitions
--- requires: table_report_zones
--- requires: table_locks
+-- requires: function__fold_events@v0.4.0
 
 BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
+
+DROP FUNCTION pgmetrics._fold_events(boolean, timestamptz);
 
 CREATE FUNCTION pgmetrics._fold_events(wait boolean, roll_until timestamptz)
 RETURNS jsonb
@@ -76,9 +75,10 @@ BEGIN
         RETURNING e.route, e.method, e.period_start, e.success, e.duration_ms, e.at
     ),
     tiers AS (
-        SELECT t.grain, 'UTC' AS zone FROM (VALUES ('hour'), ('day'), ('week'), ('month')) AS t (grain)
+        SELECT t.tier, t.grain, 'UTC' AS zone
+        FROM (VALUES (0, 'hour'), (1, 'day'), (2, 'week'), (3, 'month')) AS t (tier, grain)
         UNION ALL
-        SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
+        SELECT 3 + pg_catalog.row_number() OVER (ORDER BY z.zone), 'day', z.zone FROM pgmetrics.report_zones AS z
     ),
     -- What the pending cells and events add to each key and UTC hour, numbered so that the work per histogram
     -- element below groups and joins on integers.
@@ -111,6 +111,11 @@ BEGIN
         FROM pgmetrics.route_metrics AS m
         WHERE m.period_start >= v_from AND m.period_start < v_to
     ),
+    -- Every key with pending or rolled hours, numbered: the groupings below sort integers rather than text.
+    keys AS MATERIALIZED (
+        SELECT pg_catalog.row_number() OVER () AS key_id, k.route, k.method
+        FROM (SELECT h.route, h.method FROM hours AS h UNION SELECT r.route, r.method FROM rolled AS r) AS k
+    ),
     hour_buckets AS MATERIALIZED (
         SELECT x.hour_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
         FROM (
@@ -140,40 +145,52 @@ BEGIN
         ) AS x (hour_id, bucket, c)
         GROUP BY x.hour_id, x.bucket
     ),
-    -- Each hour in every tier: the hour itself and, for each rollup, the period holding it; target_id numbers the
-    -- rows the fold writes.
-    hour_tiers AS MATERIALIZED (
-        SELECT
-            p.*,
-            pg_catalog.dense_rank() OVER (ORDER BY p.route, p.method, p.grain, p.zone, p.target_start) AS target_id
+    -- Each distinct hour in every tier: the hour itself and, for each rollup, the period holding it; period_id
+    -- numbers the (tier, period) pairs.
+    periods AS MATERIALIZED (
+        SELECT p.*, pg_catalog.dense_rank() OVER (ORDER BY p.tier, p.target_start) AS period_id
         FROM (
             SELECT
-                h.hour_id, h.route, h.method, t.grain, t.zone,
+                h.period_start, t.tier, t.grain,
                 CASE
                     WHEN t.grain = 'hour' THEN h.period_start
                     ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
-                END AS target_start,
-                h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
-            FROM (
-                SELECT TRUE AS pending, h.hour_id, h.route, h.method, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t,
-                    h.z
-                FROM hours AS h
-                UNION ALL
-                SELECT FALSE, r.hour_id, r.route, r.method, r.period_start, r.n, r.s, r.d, r.lo, r.hi, r.t, r.z
-                FROM rolled AS r
-            ) AS h
+                END AS target_start
+            FROM (SELECT h.period_start FROM hours AS h UNION SELECT r.period_start FROM rolled AS r) AS h
             CROSS JOIN tiers AS t
-            WHERE (t.grain = 'hour' AND h.pending) OR (t.grain <> 'hour' AND h.period_start < v_to)
         ) AS p
     ),
-    targets AS MATERIALIZED (
+    -- Each hour in every tier. target_id numbers the rows the fold writes, the pairs (key, period), by arithmetic
+    -- rather than by a sort of every hour in every tier.
+    hour_tiers AS MATERIALIZED (
         SELECT
-            k.target_id, k.route, k.method, k.grain, k.zone, k.target_start AS period_start,
-            pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s, pg_catalog.sum(k.d) AS d,
-            pg_catalog.min(k.lo) AS lo, pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t,
-            pg_catalog.sum(k.z)::bigint AS z
-        FROM hour_tiers AS k
-        GROUP BY k.target_id, k.route, k.method, k.grain, k.zone, k.target_start
+            h.hour_id, k.key_id, p.tier, p.grain, p.target_start,
+            (k.key_id - 1) * (SELECT pg_catalog.max(q.period_id) FROM periods AS q) + p.period_id AS target_id,
+            h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+        FROM (
+            SELECT TRUE AS pending, h.hour_id, h.route, h.method, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+            FROM hours AS h
+            UNION ALL
+            SELECT FALSE, r.hour_id, r.route, r.method, r.period_start, r.n, r.s, r.d, r.lo, r.hi, r.t, r.z
+            FROM rolled AS r
+        ) AS h
+        INNER JOIN keys AS k ON k.route = h.route AND k.method = h.method
+        INNER JOIN periods AS p ON p.period_start = h.period_start
+        WHERE (p.grain = 'hour' AND h.pending) OR (p.grain <> 'hour' AND h.period_start < v_to)
+    ),
+    targets AS MATERIALIZED (
+        SELECT x.target_id, k.route, k.method, t.grain, t.zone, x.period_start, x.n, x.s, x.d, x.lo, x.hi, x.t, x.z
+        FROM (
+            SELECT
+                h.target_id, h.key_id, h.tier, h.target_start AS period_start,
+                pg_catalog.sum(h.n)::bigint AS n, pg_catalog.sum(h.s)::bigint AS s, pg_catalog.sum(h.d) AS d,
+                pg_catalog.min(h.lo) AS lo, pg_catalog.max(h.hi) AS hi, pg_catalog.max(h.t) AS t,
+                pg_catalog.sum(h.z)::bigint AS z
+            FROM hour_tiers AS h
+            GROUP BY h.target_id, h.key_id, h.tier, h.target_start
+        ) AS x
+        INNER JOIN keys AS k ON k.key_id = x.key_id
+        INNER JOIN tiers AS t ON t.tier = x.tier
     ),
     stored AS MATERIALIZED (
         SELECT
@@ -200,25 +217,30 @@ BEGIN
         FROM targets AS k
         LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
-    -- What is pending, per row written and bucket. Hours feed their hour, UTC day and local days; weeks and months
-    -- are fed by the UTC days, whose buckets are already summed over their hours: a bulk of hours costs one more
-    -- grouping of its days, not one per week and month.
+    -- What is pending, per day written and bucket. Hours feed their hour, their buckets as grouped, and their UTC day
+    -- and local days; weeks and months are fed by the UTC days, whose buckets are already summed over their hours: a
+    -- bulk of hours costs one more grouping of its days, not one per week and month. Counts are summed in double
+    -- precision: exact to 2^53, and cheaper per group than the numeric sum of bigint.
     pending AS MATERIALIZED (
-        SELECT k.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
+        SELECT k.target_id, b.bucket, pg_catalog.sum(b.c::double precision)::bigint AS c
         FROM hour_buckets AS b
-        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain IN ('hour', 'day')
+        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain = 'day'
         GROUP BY k.target_id, b.bucket
     ),
     day_links AS (
         SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
         FROM hour_tiers AS d
         INNER JOIN hour_tiers AS u ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month')
-        WHERE d.grain = 'day' AND d.zone = 'UTC'
+        WHERE d.tier = 1
     ),
     -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
     merged AS MATERIALIZED (
-        SELECT x.target_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        SELECT x.target_id, x.bucket, pg_catalog.sum(x.c::double precision)::bigint AS c
         FROM (
+            SELECT k.target_id, b.bucket, b.c
+            FROM hour_buckets AS b
+            INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain = 'hour'
+            UNION ALL
             SELECT p.target_id, p.bucket, p.c
             FROM pending AS p
             UNION ALL
@@ -230,7 +252,7 @@ BEGIN
             FROM stored AS s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS u (e)
         ) AS x (target_id, bucket, c)
         GROUP BY x.target_id, x.bucket
-        HAVING pg_catalog.sum(x.c) > 0
+        HAVING pg_catalog.sum(x.c::double precision) > 0
     ),
     -- One sort of the merged buckets gives both the packed histogram and the nearest ranks: the first bucket whose
     -- running count, after the zeros, reaches each. The aggregate reads the window's output in bucket order, so the
@@ -371,9 +393,10 @@ BEGIN
         RETURNING e.operation, e.period_start, e.success, e.duration_ms, e.at
     ),
     tiers AS (
-        SELECT t.grain, 'UTC' AS zone FROM (VALUES ('hour'), ('day'), ('week'), ('month')) AS t (grain)
+        SELECT t.tier, t.grain, 'UTC' AS zone
+        FROM (VALUES (0, 'hour'), (1, 'day'), (2, 'week'), (3, 'month')) AS t (tier, grain)
         UNION ALL
-        SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
+        SELECT 3 + pg_catalog.row_number() OVER (ORDER BY z.zone), 'day', z.zone FROM pgmetrics.report_zones AS z
     ),
     -- What the pending cells and events add to each key and UTC hour, numbered so that the work per histogram
     -- element below groups and joins on integers.
@@ -406,6 +429,11 @@ BEGIN
         FROM pgmetrics.operation_metrics AS m
         WHERE m.period_start >= v_from AND m.period_start < v_to
     ),
+    -- Every key with pending or rolled hours, numbered: the groupings below sort integers rather than text.
+    keys AS MATERIALIZED (
+        SELECT pg_catalog.row_number() OVER () AS key_id, k.operation
+        FROM (SELECT h.operation FROM hours AS h UNION SELECT r.operation FROM rolled AS r) AS k
+    ),
     hour_buckets AS MATERIALIZED (
         SELECT x.hour_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
         FROM (
@@ -435,39 +463,52 @@ BEGIN
         ) AS x (hour_id, bucket, c)
         GROUP BY x.hour_id, x.bucket
     ),
-    -- Each hour in every tier: the hour itself and, for each rollup, the period holding it; target_id numbers the
-    -- rows the fold writes.
-    hour_tiers AS MATERIALIZED (
-        SELECT
-            p.*,
-            pg_catalog.dense_rank() OVER (ORDER BY p.operation, p.grain, p.zone, p.target_start) AS target_id
+    -- Each distinct hour in every tier: the hour itself and, for each rollup, the period holding it; period_id
+    -- numbers the (tier, period) pairs.
+    periods AS MATERIALIZED (
+        SELECT p.*, pg_catalog.dense_rank() OVER (ORDER BY p.tier, p.target_start) AS period_id
         FROM (
             SELECT
-                h.hour_id, h.operation, t.grain, t.zone,
+                h.period_start, t.tier, t.grain,
                 CASE
                     WHEN t.grain = 'hour' THEN h.period_start
                     ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
-                END AS target_start,
-                h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
-            FROM (
-                SELECT TRUE AS pending, h.hour_id, h.operation, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
-                FROM hours AS h
-                UNION ALL
-                SELECT FALSE, r.hour_id, r.operation, r.period_start, r.n, r.s, r.d, r.lo, r.hi, r.t, r.z
-                FROM rolled AS r
-            ) AS h
+                END AS target_start
+            FROM (SELECT h.period_start FROM hours AS h UNION SELECT r.period_start FROM rolled AS r) AS h
             CROSS JOIN tiers AS t
-            WHERE (t.grain = 'hour' AND h.pending) OR (t.grain <> 'hour' AND h.period_start < v_to)
         ) AS p
     ),
-    targets AS MATERIALIZED (
+    -- Each hour in every tier. target_id numbers the rows the fold writes, the pairs (key, period), by arithmetic
+    -- rather than by a sort of every hour in every tier.
+    hour_tiers AS MATERIALIZED (
         SELECT
-            k.target_id, k.operation, k.grain, k.zone, k.target_start AS period_start,
-            pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s, pg_catalog.sum(k.d) AS d,
-            pg_catalog.min(k.lo) AS lo, pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t,
-            pg_catalog.sum(k.z)::bigint AS z
-        FROM hour_tiers AS k
-        GROUP BY k.target_id, k.operation, k.grain, k.zone, k.target_start
+            h.hour_id, k.key_id, p.tier, p.grain, p.target_start,
+            (k.key_id - 1) * (SELECT pg_catalog.max(q.period_id) FROM periods AS q) + p.period_id AS target_id,
+            h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+        FROM (
+            SELECT TRUE AS pending, h.hour_id, h.operation, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+            FROM hours AS h
+            UNION ALL
+            SELECT FALSE, r.hour_id, r.operation, r.period_start, r.n, r.s, r.d, r.lo, r.hi, r.t, r.z
+            FROM rolled AS r
+        ) AS h
+        INNER JOIN keys AS k ON k.operation = h.operation
+        INNER JOIN periods AS p ON p.period_start = h.period_start
+        WHERE (p.grain = 'hour' AND h.pending) OR (p.grain <> 'hour' AND h.period_start < v_to)
+    ),
+    targets AS MATERIALIZED (
+        SELECT x.target_id, k.operation, t.grain, t.zone, x.period_start, x.n, x.s, x.d, x.lo, x.hi, x.t, x.z
+        FROM (
+            SELECT
+                h.target_id, h.key_id, h.tier, h.target_start AS period_start,
+                pg_catalog.sum(h.n)::bigint AS n, pg_catalog.sum(h.s)::bigint AS s, pg_catalog.sum(h.d) AS d,
+                pg_catalog.min(h.lo) AS lo, pg_catalog.max(h.hi) AS hi, pg_catalog.max(h.t) AS t,
+                pg_catalog.sum(h.z)::bigint AS z
+            FROM hour_tiers AS h
+            GROUP BY h.target_id, h.key_id, h.tier, h.target_start
+        ) AS x
+        INNER JOIN keys AS k ON k.key_id = x.key_id
+        INNER JOIN tiers AS t ON t.tier = x.tier
     ),
     stored AS MATERIALIZED (
         SELECT
@@ -494,25 +535,30 @@ BEGIN
         FROM targets AS k
         LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
-    -- What is pending, per row written and bucket. Hours feed their hour, UTC day and local days; weeks and months
-    -- are fed by the UTC days, whose buckets are already summed over their hours: a bulk of hours costs one more
-    -- grouping of its days, not one per week and month.
+    -- What is pending, per day written and bucket. Hours feed their hour, their buckets as grouped, and their UTC day
+    -- and local days; weeks and months are fed by the UTC days, whose buckets are already summed over their hours: a
+    -- bulk of hours costs one more grouping of its days, not one per week and month. Counts are summed in double
+    -- precision: exact to 2^53, and cheaper per group than the numeric sum of bigint.
     pending AS MATERIALIZED (
-        SELECT k.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
+        SELECT k.target_id, b.bucket, pg_catalog.sum(b.c::double precision)::bigint AS c
         FROM hour_buckets AS b
-        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain IN ('hour', 'day')
+        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain = 'day'
         GROUP BY k.target_id, b.bucket
     ),
     day_links AS (
         SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
         FROM hour_tiers AS d
         INNER JOIN hour_tiers AS u ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month')
-        WHERE d.grain = 'day' AND d.zone = 'UTC'
+        WHERE d.tier = 1
     ),
     -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
     merged AS MATERIALIZED (
-        SELECT x.target_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        SELECT x.target_id, x.bucket, pg_catalog.sum(x.c::double precision)::bigint AS c
         FROM (
+            SELECT k.target_id, b.bucket, b.c
+            FROM hour_buckets AS b
+            INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain = 'hour'
+            UNION ALL
             SELECT p.target_id, p.bucket, p.c
             FROM pending AS p
             UNION ALL
@@ -524,7 +570,7 @@ BEGIN
             FROM stored AS s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS u (e)
         ) AS x (target_id, bucket, c)
         GROUP BY x.target_id, x.bucket
-        HAVING pg_catalog.sum(x.c) > 0
+        HAVING pg_catalog.sum(x.c::double precision) > 0
     ),
     -- One sort of the merged buckets gives both the packed histogram and the nearest ranks: the first bucket whose
     -- running count, after the zeros, reaches each. The aggregate reads the window's output in bucket order, so the
