@@ -116,35 +116,6 @@ BEGIN
         SELECT pg_catalog.row_number() OVER () AS key_id, k.route, k.method
         FROM (SELECT h.route, h.method FROM hours AS h UNION SELECT r.route, r.method FROM rolled AS r) AS k
     ),
-    hour_buckets AS MATERIALIZED (
-        SELECT x.hour_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
-        FROM (
-            SELECT h.hour_id, u.e >> 15, u.e & 32767
-            FROM cells AS c
-            INNER JOIN hours AS h ON h.route = c.route AND h.method = c.method AND h.period_start = c.period_start
-            CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
-            UNION ALL
-            -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
-            SELECT
-                h.hour_id,
-                CASE
-                    WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
-                        THEN pg_catalog.ceil(l.x)::int
-                    ELSE pgmetrics._histogram_bucket(e.duration_ms)
-                END,
-                1
-            FROM events AS e
-            INNER JOIN hours AS h ON h.route = e.route AND h.method = e.method AND h.period_start = e.period_start
-            CROSS JOIN LATERAL (
-                SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
-            ) AS l (x)
-            WHERE e.duration_ms > 0
-            UNION ALL
-            SELECT r.hour_id, u.e >> 15, u.e & 32767
-            FROM rolled AS r CROSS JOIN LATERAL pg_catalog.unnest(r.histogram) AS u (e)
-        ) AS x (hour_id, bucket, c)
-        GROUP BY x.hour_id, x.bucket
-    ),
     -- Each distinct hour in every tier: the hour itself and, for each rollup, the period holding it; period_id
     -- numbers the (tier, period) pairs.
     periods AS MATERIALIZED (
@@ -160,12 +131,25 @@ BEGIN
             CROSS JOIN tiers AS t
         ) AS p
     ),
-    -- Each hour in every tier. target_id numbers the rows the fold writes, the pairs (key, period), by arithmetic
-    -- rather than by a sort of every hour in every tier.
-    hour_tiers AS MATERIALIZED (
+    -- Hours in the same day of every day tier (UTC and each report zone) form a segment: it starts at the latest of
+    -- their days' starts, since no tier's day can end between two hours that share that latest start.
+    segments AS MATERIALIZED (
+        SELECT s.period_start, pg_catalog.dense_rank() OVER (ORDER BY s.segment_start) AS segment_no
+        FROM (
+            SELECT p.period_start, pg_catalog.max(p.target_start) AS segment_start
+            FROM periods AS p
+            WHERE p.grain = 'day'
+            GROUP BY p.period_start
+        ) AS s
+    ),
+    -- Every pending or rolled hour with its key and, when it goes into the rollups, its segment of that key.
+    hour_keys AS MATERIALIZED (
         SELECT
-            h.hour_id, k.key_id, p.tier, p.grain, p.target_start,
-            (k.key_id - 1) * (SELECT pg_catalog.max(q.period_id) FROM periods AS q) + p.period_id AS target_id,
+            h.pending, h.hour_id, h.route, h.method, h.period_start, k.key_id,
+            CASE
+                WHEN h.period_start < v_to
+                    THEN (k.key_id - 1) * (SELECT pg_catalog.max(q.segment_no) FROM segments AS q) + g.segment_no
+            END AS segment_id,
             h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
         FROM (
             SELECT TRUE AS pending, h.hour_id, h.route, h.method, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
@@ -175,6 +159,56 @@ BEGIN
             FROM rolled AS r
         ) AS h
         INNER JOIN keys AS k ON k.route = h.route AND k.method = h.method
+        INNER JOIN segments AS g ON g.period_start = h.period_start
+    ),
+    -- The buckets of each hour, with its segment: cells and events are joined to their hours before they are
+    -- unnested, so no join is made per histogram element.
+    hour_buckets AS MATERIALIZED (
+        SELECT x.hour_id, x.segment_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        FROM (
+            SELECT h.hour_id, h.segment_id, u.e >> 15, u.e & 32767
+            FROM cells AS c
+            INNER JOIN hour_keys AS h
+                ON h.pending AND h.route = c.route AND h.method = c.method AND h.period_start = c.period_start
+            CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
+            UNION ALL
+            -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
+            SELECT
+                h.hour_id,
+                h.segment_id,
+                CASE
+                    WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
+                        THEN pg_catalog.ceil(l.x)::int
+                    ELSE pgmetrics._histogram_bucket(e.duration_ms)
+                END,
+                1
+            FROM events AS e
+            INNER JOIN hour_keys AS h
+                ON h.pending AND h.route = e.route AND h.method = e.method AND h.period_start = e.period_start
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
+            ) AS l (x)
+            WHERE e.duration_ms > 0
+            UNION ALL
+            SELECT h.hour_id, h.segment_id, u.e >> 15, u.e & 32767
+            FROM rolled AS r
+            INNER JOIN hour_keys AS h ON h.hour_id = r.hour_id
+            CROSS JOIN LATERAL pg_catalog.unnest(r.histogram) AS u (e)
+        ) AS x (hour_id, segment_id, bucket, c)
+        GROUP BY x.hour_id, x.segment_id, x.bucket
+    ),
+    -- Each hour in every tier. target_id numbers the rows the fold writes without sorting every hour in every tier:
+    -- an hour's own row takes the hour's number, the others follow, numbered by key and (tier, period).
+    hour_tiers AS MATERIALIZED (
+        SELECT
+            h.hour_id, h.key_id, h.segment_id, p.tier, p.grain, p.target_start,
+            CASE
+                WHEN p.grain = 'hour' THEN h.hour_id
+                ELSE (SELECT pg_catalog.max(q.hour_id) FROM hour_keys AS q)
+                    + (h.key_id - 1) * (SELECT pg_catalog.max(q.period_id) FROM periods AS q) + p.period_id
+            END AS target_id,
+            h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+        FROM hour_keys AS h
         INNER JOIN periods AS p ON p.period_start = h.period_start
         WHERE (p.grain = 'hour' AND h.pending) OR (p.grain <> 'hour' AND h.period_start < v_to)
     ),
@@ -217,15 +251,24 @@ BEGIN
         FROM targets AS k
         LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
-    -- What is pending, per day written and bucket. Hours feed their hour, their buckets as grouped, and their UTC day
-    -- and local days; weeks and months are fed by the UTC days, whose buckets are already summed over their hours: a
-    -- bulk of hours costs one more grouping of its days, not one per week and month. Counts are summed in double
-    -- precision: exact to 2^53, and cheaper per group than the numeric sum of bigint.
-    pending AS MATERIALIZED (
-        SELECT k.target_id, b.bucket, pg_catalog.sum(b.c::double precision)::bigint AS c
+    -- What is pending, per day written and bucket. Hours feed their hour, their buckets as grouped; the hours going
+    -- into the rollups are summed once per segment, and each segment feeds its UTC day and local days; weeks and
+    -- months are fed by the UTC days. So a bulk of hours is grouped twice, not once per tier. Counts are summed in
+    -- double precision: exact to 2^53, and cheaper per group than the numeric sum of bigint.
+    segment_buckets AS MATERIALIZED (
+        SELECT b.segment_id, b.bucket, pg_catalog.sum(b.c::double precision) AS c
         FROM hour_buckets AS b
-        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain = 'day'
-        GROUP BY k.target_id, b.bucket
+        WHERE b.segment_id IS NOT NULL
+        GROUP BY b.segment_id, b.bucket
+    ),
+    segment_days AS (
+        SELECT DISTINCT k.segment_id, k.target_id FROM hour_tiers AS k WHERE k.grain = 'day'
+    ),
+    pending AS MATERIALIZED (
+        SELECT l.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
+        FROM segment_buckets AS b
+        INNER JOIN segment_days AS l ON l.segment_id = b.segment_id
+        GROUP BY l.target_id, b.bucket
     ),
     day_links AS (
         SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
@@ -237,9 +280,9 @@ BEGIN
     merged AS MATERIALIZED (
         SELECT x.target_id, x.bucket, pg_catalog.sum(x.c::double precision)::bigint AS c
         FROM (
-            SELECT k.target_id, b.bucket, b.c
+            SELECT b.hour_id, b.bucket, b.c
             FROM hour_buckets AS b
-            INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain = 'hour'
+            WHERE b.hour_id <= (SELECT pg_catalog.count(*) FROM hours)
             UNION ALL
             SELECT p.target_id, p.bucket, p.c
             FROM pending AS p
@@ -434,35 +477,6 @@ BEGIN
         SELECT pg_catalog.row_number() OVER () AS key_id, k.operation
         FROM (SELECT h.operation FROM hours AS h UNION SELECT r.operation FROM rolled AS r) AS k
     ),
-    hour_buckets AS MATERIALIZED (
-        SELECT x.hour_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
-        FROM (
-            SELECT h.hour_id, u.e >> 15, u.e & 32767
-            FROM cells AS c
-            INNER JOIN hours AS h ON h.operation = c.operation AND h.period_start = c.period_start
-            CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
-            UNION ALL
-            -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
-            SELECT
-                h.hour_id,
-                CASE
-                    WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
-                        THEN pg_catalog.ceil(l.x)::int
-                    ELSE pgmetrics._histogram_bucket(e.duration_ms)
-                END,
-                1
-            FROM events AS e
-            INNER JOIN hours AS h ON h.operation = e.operation AND h.period_start = e.period_start
-            CROSS JOIN LATERAL (
-                SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
-            ) AS l (x)
-            WHERE e.duration_ms > 0
-            UNION ALL
-            SELECT r.hour_id, u.e >> 15, u.e & 32767
-            FROM rolled AS r CROSS JOIN LATERAL pg_catalog.unnest(r.histogram) AS u (e)
-        ) AS x (hour_id, bucket, c)
-        GROUP BY x.hour_id, x.bucket
-    ),
     -- Each distinct hour in every tier: the hour itself and, for each rollup, the period holding it; period_id
     -- numbers the (tier, period) pairs.
     periods AS MATERIALIZED (
@@ -478,12 +492,25 @@ BEGIN
             CROSS JOIN tiers AS t
         ) AS p
     ),
-    -- Each hour in every tier. target_id numbers the rows the fold writes, the pairs (key, period), by arithmetic
-    -- rather than by a sort of every hour in every tier.
-    hour_tiers AS MATERIALIZED (
+    -- Hours in the same day of every day tier (UTC and each report zone) form a segment: it starts at the latest of
+    -- their days' starts, since no tier's day can end between two hours that share that latest start.
+    segments AS MATERIALIZED (
+        SELECT s.period_start, pg_catalog.dense_rank() OVER (ORDER BY s.segment_start) AS segment_no
+        FROM (
+            SELECT p.period_start, pg_catalog.max(p.target_start) AS segment_start
+            FROM periods AS p
+            WHERE p.grain = 'day'
+            GROUP BY p.period_start
+        ) AS s
+    ),
+    -- Every pending or rolled hour with its key and, when it goes into the rollups, its segment of that key.
+    hour_keys AS MATERIALIZED (
         SELECT
-            h.hour_id, k.key_id, p.tier, p.grain, p.target_start,
-            (k.key_id - 1) * (SELECT pg_catalog.max(q.period_id) FROM periods AS q) + p.period_id AS target_id,
+            h.pending, h.hour_id, h.operation, h.period_start, k.key_id,
+            CASE
+                WHEN h.period_start < v_to
+                    THEN (k.key_id - 1) * (SELECT pg_catalog.max(q.segment_no) FROM segments AS q) + g.segment_no
+            END AS segment_id,
             h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
         FROM (
             SELECT TRUE AS pending, h.hour_id, h.operation, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
@@ -493,6 +520,54 @@ BEGIN
             FROM rolled AS r
         ) AS h
         INNER JOIN keys AS k ON k.operation = h.operation
+        INNER JOIN segments AS g ON g.period_start = h.period_start
+    ),
+    -- The buckets of each hour, with its segment: cells and events are joined to their hours before they are
+    -- unnested, so no join is made per histogram element.
+    hour_buckets AS MATERIALIZED (
+        SELECT x.hour_id, x.segment_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        FROM (
+            SELECT h.hour_id, h.segment_id, u.e >> 15, u.e & 32767
+            FROM cells AS c
+            INNER JOIN hour_keys AS h ON h.pending AND h.operation = c.operation AND h.period_start = c.period_start
+            CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
+            UNION ALL
+            -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
+            SELECT
+                h.hour_id,
+                h.segment_id,
+                CASE
+                    WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
+                        THEN pg_catalog.ceil(l.x)::int
+                    ELSE pgmetrics._histogram_bucket(e.duration_ms)
+                END,
+                1
+            FROM events AS e
+            INNER JOIN hour_keys AS h ON h.pending AND h.operation = e.operation AND h.period_start = e.period_start
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
+            ) AS l (x)
+            WHERE e.duration_ms > 0
+            UNION ALL
+            SELECT h.hour_id, h.segment_id, u.e >> 15, u.e & 32767
+            FROM rolled AS r
+            INNER JOIN hour_keys AS h ON h.hour_id = r.hour_id
+            CROSS JOIN LATERAL pg_catalog.unnest(r.histogram) AS u (e)
+        ) AS x (hour_id, segment_id, bucket, c)
+        GROUP BY x.hour_id, x.segment_id, x.bucket
+    ),
+    -- Each hour in every tier. target_id numbers the rows the fold writes without sorting every hour in every tier:
+    -- an hour's own row takes the hour's number, the others follow, numbered by key and (tier, period).
+    hour_tiers AS MATERIALIZED (
+        SELECT
+            h.hour_id, h.key_id, h.segment_id, p.tier, p.grain, p.target_start,
+            CASE
+                WHEN p.grain = 'hour' THEN h.hour_id
+                ELSE (SELECT pg_catalog.max(q.hour_id) FROM hour_keys AS q)
+                    + (h.key_id - 1) * (SELECT pg_catalog.max(q.period_id) FROM periods AS q) + p.period_id
+            END AS target_id,
+            h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+        FROM hour_keys AS h
         INNER JOIN periods AS p ON p.period_start = h.period_start
         WHERE (p.grain = 'hour' AND h.pending) OR (p.grain <> 'hour' AND h.period_start < v_to)
     ),
@@ -535,15 +610,24 @@ BEGIN
         FROM targets AS k
         LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
-    -- What is pending, per day written and bucket. Hours feed their hour, their buckets as grouped, and their UTC day
-    -- and local days; weeks and months are fed by the UTC days, whose buckets are already summed over their hours: a
-    -- bulk of hours costs one more grouping of its days, not one per week and month. Counts are summed in double
-    -- precision: exact to 2^53, and cheaper per group than the numeric sum of bigint.
-    pending AS MATERIALIZED (
-        SELECT k.target_id, b.bucket, pg_catalog.sum(b.c::double precision)::bigint AS c
+    -- What is pending, per day written and bucket. Hours feed their hour, their buckets as grouped; the hours going
+    -- into the rollups are summed once per segment, and each segment feeds its UTC day and local days; weeks and
+    -- months are fed by the UTC days. So a bulk of hours is grouped twice, not once per tier. Counts are summed in
+    -- double precision: exact to 2^53, and cheaper per group than the numeric sum of bigint.
+    segment_buckets AS MATERIALIZED (
+        SELECT b.segment_id, b.bucket, pg_catalog.sum(b.c::double precision) AS c
         FROM hour_buckets AS b
-        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain = 'day'
-        GROUP BY k.target_id, b.bucket
+        WHERE b.segment_id IS NOT NULL
+        GROUP BY b.segment_id, b.bucket
+    ),
+    segment_days AS (
+        SELECT DISTINCT k.segment_id, k.target_id FROM hour_tiers AS k WHERE k.grain = 'day'
+    ),
+    pending AS MATERIALIZED (
+        SELECT l.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
+        FROM segment_buckets AS b
+        INNER JOIN segment_days AS l ON l.segment_id = b.segment_id
+        GROUP BY l.target_id, b.bucket
     ),
     day_links AS (
         SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
@@ -555,9 +639,9 @@ BEGIN
     merged AS MATERIALIZED (
         SELECT x.target_id, x.bucket, pg_catalog.sum(x.c::double precision)::bigint AS c
         FROM (
-            SELECT k.target_id, b.bucket, b.c
+            SELECT b.hour_id, b.bucket, b.c
             FROM hour_buckets AS b
-            INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain = 'hour'
+            WHERE b.hour_id <= (SELECT pg_catalog.count(*) FROM hours)
             UNION ALL
             SELECT p.target_id, p.bucket, p.c
             FROM pending AS p
