@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "ingest": [],
     "reads": [],
     "backfill": [],
+    "fold_bulk": [],
     "retention": [],
     "partitions": [],
     "fold_pace": [],
