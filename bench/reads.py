@@ -278,8 +278,9 @@ def _load(dataset: Dataset, pool: list[PooledHistogram], batch: int, fold_every:
         if pending is not None:
             send_encoded(conn, uuid.uuid4(), pending.result())
     folds.append(fold(conn))
-    loaded = time.perf_counter() - began - sum(f or 0.0 for f in folds)
-    folded = None if folds[-1] is None else sum(f or 0.0 for f in folds)
+    fold_total = sum(f or 0.0 for f in folds)
+    loaded = time.perf_counter() - began - fold_total
+    folded = None if folds[-1] is None else fold_total
     cells = keys * days * 24
     fold_note = (
         "no fold_events"
