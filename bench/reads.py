@@ -68,6 +68,7 @@ from pgmetrics.cells import RouteCells
 END = datetime(2026, 12, 1, tzinfo=UTC)  # data ends here (exclusive): a Tuesday, 00:00 UTC
 NEW_YORK = ZoneInfo("America/New_York")
 KOLKATA = ZoneInfo("Asia/Kolkata")
+CHICAGO = ZoneInfo("America/Chicago")  # not a report zone: its days merge hourly rows
 ONE_ROUTE = "/api/resource00042/{id}"  # two keys: GET and POST
 GOAL = 2.0
 
@@ -93,6 +94,7 @@ def shapes() -> list[Shape]:
     week = END - timedelta(days=7)
     ny = (datetime(2026, 11, 23, tzinfo=NEW_YORK), datetime(2026, 11, 30, tzinfo=NEW_YORK))
     kol = (datetime(2026, 11, 24, tzinfo=KOLKATA), datetime(2026, 12, 1, tzinfo=KOLKATA))
+    chicago = (datetime(2026, 11, 23, tzinfo=CHICAGO), datetime(2026, 11, 30, tzinfo=CHICAGO))
     # Ranges that start at 13:00 UTC and end at 13:00 UTC, so neither edge is on a day.
     all7 = (END - timedelta(days=8, hours=-13), END - timedelta(hours=11))
     all30 = (END - timedelta(days=31, hours=-13), END - timedelta(hours=11))
@@ -102,6 +104,13 @@ def shapes() -> list[Shape]:
         Shape("7 days by UTC day, every key", "week", week, END, "day"),
         Shape("7 local days in America/New_York, every key", "week", *ny, "day", NEW_YORK.key),
         Shape("7 local days in Asia/Kolkata, every key", "week", *kol, "day", KOLKATA.key),
+        Shape(
+            "7 local days in America/Chicago (no local-day rollup), every key",
+            "week",
+            *chicago,
+            "day",
+            CHICAGO.key,
+        ),
         Shape("1 ISO week by week, every key", "week", monday - timedelta(days=7), monday, "week"),
         Shape(
             "4 ISO weeks by week, every key", "month", monday - timedelta(days=28), monday, "week"

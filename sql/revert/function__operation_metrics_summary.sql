@@ -38,6 +38,8 @@ DECLARE
     v_mid_end timestamptz;
     v_cover_start timestamptz;
     v_cover_end timestamptz;
+    -- The rollups hold the hours before this; later hours are read from the hourly tier.
+    v_rolled timestamptz;
     -- For bucket all, whole UTC months among those rows are read from the month rollup instead.
     v_month_start timestamptz;
     v_month_end timestamptz;
@@ -61,6 +63,7 @@ BEGIN
     SELECT COALESCE(pg_catalog.max((r.result ->> 'detail_cutoff')::timestamptz), '-infinity')
     INTO v_horizon
     FROM pgmetrics.retention_runs AS r;
+    SELECT w.rolled_until INTO v_rolled FROM pgmetrics.rollup_watermark AS w;
     v_mid_start := v_hour_end;
     v_mid_end := v_hour_end;
     v_month_start := v_hour_end;
@@ -143,7 +146,7 @@ BEGIN
             RETURN;
         END IF;
         IF _operation_metrics_summary.bucket = v_grain AND v_offset = INTERVAL '0' AND v_cover_start = v_hour_start
-            AND v_cover_end = v_hour_end THEN
+            AND v_cover_end = v_hour_end AND v_cover_end <= v_rolled THEN
             RETURN QUERY
             SELECT
                 r.period_start, r.operation, r.total_executions, r.successful, r.failed,
@@ -184,6 +187,7 @@ BEGIN
         WHERE (
             (h.period_start >= v_hour_start AND h.period_start < v_cover_start)
             OR (h.period_start >= v_cover_end AND h.period_start < v_hour_end)
+            OR (h.period_start >= GREATEST(v_cover_start, v_rolled) AND h.period_start < v_cover_end)
         )
             AND (_operation_metrics_summary.operation IS NULL OR h.operation = _operation_metrics_summary.operation)
         UNION ALL

@@ -40,6 +40,8 @@ DECLARE
     v_mid_end timestamptz;
     v_cover_start timestamptz;
     v_cover_end timestamptz;
+    -- The rollups hold the hours before this; later hours are read from the hourly tier.
+    v_rolled timestamptz;
     -- For bucket all, whole UTC months among those rows are read from the month rollup instead.
     v_month_start timestamptz;
     v_month_end timestamptz;
@@ -66,6 +68,7 @@ BEGIN
     SELECT COALESCE(pg_catalog.max((r.result ->> 'detail_cutoff')::timestamptz), '-infinity')
     INTO v_horizon
     FROM pgmetrics.retention_runs AS r;
+    SELECT w.rolled_until INTO v_rolled FROM pgmetrics.rollup_watermark AS w;
     v_mid_start := v_hour_end;
     v_mid_end := v_hour_end;
     v_month_start := v_hour_end;
@@ -151,7 +154,7 @@ BEGIN
             RETURN;
         END IF;
         IF _route_metrics_summary.bucket = v_grain AND v_offset = INTERVAL '0' AND v_cover_start = v_hour_start
-            AND v_cover_end = v_hour_end THEN
+            AND v_cover_end = v_hour_end AND v_cover_end <= v_rolled THEN
             RETURN QUERY
             SELECT
                 r.period_start, r.route, r.method, r.total_requests, r.successful, r.failed,
@@ -195,6 +198,7 @@ BEGIN
         WHERE (
             (h.period_start >= v_hour_start AND h.period_start < v_cover_start)
             OR (h.period_start >= v_cover_end AND h.period_start < v_hour_end)
+            OR (h.period_start >= GREATEST(v_cover_start, v_rolled) AND h.period_start < v_cover_end)
         )
             AND (_route_metrics_summary.route IS NULL OR h.route = _route_metrics_summary.route)
             AND (v_method IS NULL OR h.method = v_method)
