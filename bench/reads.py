@@ -22,8 +22,11 @@ and an index on hour) with the same counts and no histograms, read by one GROUP 
 Each read is timed on the server side, as SELECT count(s) FROM (<read>) AS s (the rows are
 computed in full, not sent), warmed once, then --runs times alternating with its baseline;
 the medians are compared. route_duration_quantile is compared with the baseline's 'all'
-GROUP BY over the same range (counts without percentiles). A shape the schema refuses (month
-buckets before they exist) is reported as such.
+GROUP BY over the same range (counts without percentiles). After loading, the "week" data gets
+cells for every hour of the current UTC day up to the hour under way (on both sides, then a
+fold), so that the route_metrics_by_day|week|month views, read whole, merge the open period of
+every key with its hour under way, as on a live server; their baseline is the GROUP BY over the
+whole table. A shape the schema refuses (month buckets before they exist) is reported as such.
 
     python -m bench.reads [--keys 2000] [--days 9] [--long-days 32] [--fold-every 0] [--runs 5]
         [--no-append]
@@ -71,6 +74,7 @@ KOLKATA = ZoneInfo("Asia/Kolkata")
 CHICAGO = ZoneInfo("America/Chicago")  # not a report zone: its days merge hourly rows
 ONE_ROUTE = "/api/resource00042/{id}"  # two keys: GET and POST
 GOAL = 2.0
+EVERYTHING = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
 def key_name(key: int) -> tuple[str, str]:
@@ -87,6 +91,7 @@ class Shape:
     tz: str = "UTC"
     route: str | None = None
     quantile: float | None = None
+    view: str | None = None  # read the whole view (every period) instead of the summary function
 
 
 def shapes() -> list[Shape]:
@@ -145,6 +150,19 @@ def shapes() -> list[Shape]:
             route=ONE_ROUTE,
             quantile=0.99,
         ),
+        # The dashboard views, every period of every key, with the hour under way staged
+        # (_stage_today): the open day, week and month of each key merge its rollup row with it.
+        *(
+            Shape(
+                f"route_metrics_by_{bucket}, every period, with the hour under way, every key",
+                "week",
+                EVERYTHING[0],
+                EVERYTHING[1],
+                bucket,
+                view=f"route_metrics_by_{bucket}",
+            )
+            for bucket in ("day", "week", "month")
+        ),
     ]
 
 
@@ -156,6 +174,12 @@ QUANTILE: LiteralString = (
     "SELECT pgmetrics.route_duration_quantile(%(q)s, %(start)s, %(end)s, %(route)s)"
 )
 
+VIEWS: dict[str, LiteralString] = {
+    "route_metrics_by_day": "SELECT count(v) FROM pgmetrics.route_metrics_by_day AS v",
+    "route_metrics_by_week": "SELECT count(v) FROM pgmetrics.route_metrics_by_week AS v",
+    "route_metrics_by_month": "SELECT count(v) FROM pgmetrics.route_metrics_by_month AS v",
+}
+
 
 def pgmetrics_read(shape: Shape) -> tuple[LiteralString, dict[str, object]]:
     params: dict[str, object] = {
@@ -166,6 +190,8 @@ def pgmetrics_read(shape: Shape) -> tuple[LiteralString, dict[str, object]]:
         "tz": shape.tz,
         "q": shape.quantile,
     }
+    if shape.view is not None:
+        return VIEWS[shape.view], params
     return (QUANTILE if shape.quantile is not None else SUMMARY), params
 
 
@@ -318,6 +344,30 @@ def _load(dataset: Dataset, pool: list[PooledHistogram], batch: int, fold_every:
     )
 
 
+def _stage_today(dataset: Dataset, pool: list[PooledHistogram], batch: int) -> str:
+    """Cells for every hour of the current UTC day up to the hour under way, on both sides, then a
+    fold: the rollups take the hours that are over and the hour under way stays in the hourly
+    tier, as on a live server, so that the views merge the open period of every key."""
+    conn, keys = dataset.conn, dataset.keys
+    now = datetime.now(UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    hours = now.hour + 1
+    oid = route_cell_oid(conn)
+    total = keys * hours
+    for lo in range(0, total, batch):
+        cells = _cells(pool, keys, today, lo, min(lo + batch, total))
+        send_encoded(conn, uuid.uuid4(), encode_batch(oid, cells))
+    folded = fold(conn) or 0.0
+    conn.execute(
+        PLAIN_LOAD, {"first": today, "h0": 0, "h1": hours, "keys": keys, "pool": len(pool)}
+    )
+    conn.execute("VACUUM ANALYZE")
+    return (
+        f"then {total:,} cells for the {hours} hours of {today:%Y-%m-%d} up to the hour under "
+        f"way, folded in {folded:.1f} s"
+    )
+
+
 def _check(conn: Conn, first: datetime) -> None:
     """Both sides hold the same counts (read through the summary function, by UTC day, the
     cheapest shape on every schema)."""
@@ -393,6 +443,8 @@ def main() -> None:
                 conn = psycopg.connect(dsn, autocommit=True, prepare_threshold=None)
                 datasets[name] = Dataset(name, keys, days, conn)
                 _load(datasets[name], pool, args.batch, args.fold_every)
+                if name == "week":
+                    datasets[name].notes += "; " + _stage_today(datasets[name], pool, args.batch)
                 print(f"{name}: {datasets[name].notes}", flush=True)
             results = _measure(datasets, args.runs)
         finally:

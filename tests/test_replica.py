@@ -117,6 +117,14 @@ READER_CALLS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         )
     ],
     "pgmetrics.report_status()": [("SELECT pgmetrics.report_status()", {})],
+    # The aggregate the day, week and month views call; they are read below.
+    "pgmetrics._histogram_concat(integer[])": [
+        (
+            "SELECT pgmetrics._histogram_concat(h) "
+            "FROM (VALUES ('{32769}'::int[]), ('{1}')) AS t (h)",
+            {},
+        )
+    ],
 }
 
 

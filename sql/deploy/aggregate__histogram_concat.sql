@@ -1,5 +1,6 @@
 -- Deploy pgmetrics:aggregate__histogram_concat to pg
 -- requires: schema_pgmetrics
+-- requires: role_pgmetrics_reader
 
 BEGIN;
 
@@ -23,5 +24,8 @@ COMMENT ON AGGREGATE pgmetrics._histogram_concat(int[]) IS
 'are not sorted; sum the counts per bucket to merge). NULL histograms are skipped; no row or only NULLs give {}.';
 
 REVOKE ALL ON FUNCTION pgmetrics._histogram_concat(int[]) FROM public;
+-- The *_by_day|week|month views call it, and a view checks EXECUTE on its functions as the user reading it. It
+-- reads no table: it only joins the arrays it is given.
+GRANT EXECUTE ON FUNCTION pgmetrics._histogram_concat(int[]) TO pgmetrics_reader;
 
 COMMIT;

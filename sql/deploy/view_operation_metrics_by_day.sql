@@ -68,46 +68,10 @@ open_groups AS (
         pg_catalog.max(p.last_execution_at) AS last_execution_at,
         pg_catalog.sum(p.zero_count)::bigint AS zero_count,
         pg_catalog.count(*) AS parts,
-        pg_catalog.min(p.duration_quantiles) AS quantiles
+        pg_catalog.min(p.duration_quantiles) AS quantiles,
+        pgmetrics._histogram_concat(p.duration_histogram) AS histogram
     FROM open_parts AS p
     GROUP BY p.bucket_start, p.operation
-),
-
--- The merged buckets of the periods of several rows: the first bucket whose running count reaches each rank.
-open_ranks AS (
-    SELECT
-        w.bucket_start,
-        w.operation,
-        pg_catalog.max(w.total) AS total,
-        pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= greatest(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
-        pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= greatest(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
-        pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= greatest(1, pg_catalog.ceil(0.99 * w.total))) AS b99
-    FROM (
-        SELECT
-            m.bucket_start,
-            m.operation,
-            m.bucket,
-            g.zero_count::double precision + pg_catalog.sum(m.c::double precision) OVER (
-                PARTITION BY m.bucket_start, m.operation ORDER BY m.bucket
-            ) AS seen,
-            g.zero_count::double precision + pg_catalog.sum(m.c::double precision) OVER (
-                PARTITION BY m.bucket_start, m.operation
-            ) AS total
-        FROM (
-            SELECT
-                p.bucket_start,
-                p.operation,
-                u.e >> 15 AS bucket,
-                pg_catalog.sum(u.e & 32767) AS c
-            FROM open_parts AS p
-            INNER JOIN open_groups AS k ON p.bucket_start = k.bucket_start AND p.operation = k.operation AND k.parts > 1
-            CROSS JOIN LATERAL pg_catalog.unnest(p.duration_histogram) AS u (e)
-            GROUP BY p.bucket_start, p.operation, u.e >> 15
-        ) AS m
-        INNER JOIN open_groups AS g ON m.bucket_start = g.bucket_start AND m.operation = g.operation
-        WHERE m.c > 0
-    ) AS w
-    GROUP BY w.bucket_start, w.operation
 )
 
 SELECT  -- noqa: ST06
@@ -166,7 +130,33 @@ SELECT
     END, g.min_duration_ms), g.max_duration_ms) END AS p99_duration_ms,
     g.last_execution_at
 FROM open_groups AS g
-LEFT JOIN open_ranks AS q ON g.bucket_start = q.bucket_start AND g.operation = q.operation;
+-- A period of several rows merges its histograms on its own: its elements summed per bucket in memory, then walked
+-- in order to the first bucket whose running count reaches each rank. It reads its row of open_groups: a lateral
+-- subquery, which a CTE cannot be.
+CROSS JOIN LATERAL (  -- noqa: ST05
+    SELECT
+        pg_catalog.max(w.total) AS total,
+        pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= greatest(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
+        pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= greatest(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
+        pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= greatest(1, pg_catalog.ceil(0.99 * w.total))) AS b99
+    FROM (
+        SELECT
+            m.bucket,
+            g.zero_count::double precision + pg_catalog.sum(m.c) OVER (ORDER BY m.bucket) AS seen,
+            g.zero_count::double precision + pg_catalog.sum(m.c) OVER () AS total
+        FROM (
+            SELECT
+                x.e >> 15 AS bucket,
+                pg_catalog.sum((x.e & 32767)::double precision) AS c
+            FROM (
+                SELECT pg_catalog.unnest(g.histogram) AS e
+                WHERE g.parts > 1
+            ) AS x
+            GROUP BY x.e >> 15
+            HAVING pg_catalog.sum((x.e & 32767)::double precision) > 0
+        ) AS m
+    ) AS w
+) AS q;
 
 COMMENT ON VIEW pgmetrics.operation_metrics_by_day IS
 'Operation metrics per UTC day, for dashboards and psql: the columns of operation_metrics_summary. '

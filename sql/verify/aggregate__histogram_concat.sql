@@ -12,6 +12,7 @@ WHERE
 SELECT
     1
     / (NOT pg_catalog.has_function_privilege('public', 'pgmetrics._histogram_concat(int[])', 'EXECUTE'))::int;
+SELECT 1 / pg_catalog.has_function_privilege('pgmetrics_reader', 'pgmetrics._histogram_concat(int[])', 'EXECUTE')::int;
 SELECT 1 / (pgmetrics._histogram_concat(h) = '{32769, 65537, 32770}')::int
 FROM (VALUES ('{32769, 65537}'::int[]), (NULL), ('{32770}')) AS t (h);
 

@@ -61,6 +61,7 @@ SELECT set_eq(
          'pgmetrics_reader', 'EXECUTE'),
         ('function', 'pgmetrics.operation_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text)',
          'pgmetrics_reader', 'EXECUTE'),
+        ('aggregate', 'pgmetrics._histogram_concat(integer[])', 'pgmetrics_reader', 'EXECUTE'),
         ('view', 'pgmetrics.route_metrics_by_hour', 'pgmetrics_reader', 'SELECT'),
         ('view', 'pgmetrics.route_metrics_by_day', 'pgmetrics_reader', 'SELECT'),
         ('view', 'pgmetrics.route_metrics_by_week', 'pgmetrics_reader', 'SELECT'),
@@ -143,6 +144,7 @@ SELECT set_eq(
         ('function', 'pgmetrics.report_status()', 'EXECUTE'),
         ('function', 'pgmetrics.route_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text,text)', 'EXECUTE'),
         ('function', 'pgmetrics.operation_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text)', 'EXECUTE'),
+        ('function', 'pgmetrics._histogram_concat(integer[])', 'EXECUTE'),
         ('relation', 'pgmetrics.route_metrics_by_hour', 'SELECT'),
         ('relation', 'pgmetrics.route_metrics_by_day', 'SELECT'),
         ('relation', 'pgmetrics.route_metrics_by_week', 'SELECT'),
@@ -151,7 +153,8 @@ SELECT set_eq(
         ('relation', 'pgmetrics.operation_metrics_by_week', 'SELECT'),
         ('relation', 'pgmetrics.route_metrics_by_month', 'SELECT'),
         ('relation', 'pgmetrics.operation_metrics_by_month', 'SELECT')) AS v (kind, name, privilege)$$,
-    'the reader and its members may use the schema, execute the summaries, the quantile functions and report_status and read the eight views, nothing else'
+    'the reader and its members may use the schema, execute the summaries, the quantile functions, report_status and '
+    'the aggregate the views call, and read the eight views, nothing else'
 );
 SELECT is_empty(
     $$SELECT role, kind, name, privilege FROM effective WHERE role IN ('pgmetrics_test_nobody', 'public')$$,

@@ -1,0 +1,179 @@
+-- Deploy pgmetrics:view_operation_metrics_by_month to pg
+-- requires: table_rollup_watermark
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+/*
+ * A period the rollup watermark has passed is one stored row with its stored quantiles. The period under way (the
+ * rollups hold its hours before the watermark) is its rollup row and its later hours, merged here in the manner of
+ * a real-time continuous aggregate: one period per key, and none for a key with a single row in it.
+ */
+DROP VIEW pgmetrics.operation_metrics_by_month;
+
+CREATE VIEW pgmetrics.operation_metrics_by_month WITH (security_invoker = FALSE) AS
+WITH watermark AS (
+    SELECT
+        w.rolled_until,
+        pg_catalog.date_trunc('month', w.rolled_until, 'UTC') AS open_from
+    FROM pgmetrics.rollup_watermark AS w
+),
+
+open_parts AS (
+    SELECT
+        r.period_start AS bucket_start,
+        r.operation,
+        r.total_executions,
+        r.successful,
+        r.failed,
+        r.total_duration_ms,
+        r.min_duration_ms,
+        r.max_duration_ms,
+        r.last_execution_at,
+        r.zero_count,
+        r.duration_histogram,
+        r.duration_quantiles
+    FROM pgmetrics.operation_metrics_rollup AS r
+    INNER JOIN watermark AS w ON r.period_start >= w.open_from
+    WHERE r.grain = 'month' AND r.zone = 'UTC'
+    UNION ALL
+    SELECT
+        pg_catalog.date_trunc('month', h.period_start, 'UTC') AS bucket_start,
+        h.operation,
+        h.total_executions,
+        h.successful,
+        h.failed,
+        h.total_duration_ms,
+        h.min_duration_ms,
+        h.max_duration_ms,
+        h.last_execution_at,
+        h.zero_count,
+        h.duration_histogram,
+        h.duration_quantiles
+    FROM pgmetrics.operation_metrics AS h
+    INNER JOIN watermark AS w ON h.period_start >= w.rolled_until
+),
+
+open_groups AS (
+    SELECT
+        p.bucket_start,
+        p.operation,
+        pg_catalog.sum(p.total_executions)::bigint AS total_executions,
+        pg_catalog.sum(p.successful)::bigint AS successful,
+        pg_catalog.sum(p.failed)::bigint AS failed,
+        pg_catalog.sum(p.total_duration_ms) AS total_duration_ms,
+        pg_catalog.min(p.min_duration_ms) AS min_duration_ms,
+        pg_catalog.max(p.max_duration_ms) AS max_duration_ms,
+        pg_catalog.max(p.last_execution_at) AS last_execution_at,
+        pg_catalog.sum(p.zero_count)::bigint AS zero_count,
+        pg_catalog.count(*) AS parts,
+        pg_catalog.min(p.duration_quantiles) AS quantiles
+    FROM open_parts AS p
+    GROUP BY p.bucket_start, p.operation
+),
+
+-- The merged buckets of the periods of several rows: the first bucket whose running count reaches each rank.
+open_ranks AS (
+    SELECT
+        w.bucket_start,
+        w.operation,
+        pg_catalog.max(w.total) AS total,
+        pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= greatest(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
+        pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= greatest(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
+        pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= greatest(1, pg_catalog.ceil(0.99 * w.total))) AS b99
+    FROM (
+        SELECT
+            m.bucket_start,
+            m.operation,
+            m.bucket,
+            g.zero_count::double precision + pg_catalog.sum(m.c::double precision) OVER (
+                PARTITION BY m.bucket_start, m.operation ORDER BY m.bucket
+            ) AS seen,
+            g.zero_count::double precision + pg_catalog.sum(m.c::double precision) OVER (
+                PARTITION BY m.bucket_start, m.operation
+            ) AS total
+        FROM (
+            SELECT
+                p.bucket_start,
+                p.operation,
+                u.e >> 15 AS bucket,
+                pg_catalog.sum(u.e & 32767) AS c
+            FROM open_parts AS p
+            INNER JOIN open_groups AS k ON p.bucket_start = k.bucket_start AND p.operation = k.operation AND k.parts > 1
+            CROSS JOIN LATERAL pg_catalog.unnest(p.duration_histogram) AS u (e)
+            GROUP BY p.bucket_start, p.operation, u.e >> 15
+        ) AS m
+        INNER JOIN open_groups AS g ON m.bucket_start = g.bucket_start AND m.operation = g.operation
+        WHERE m.c > 0
+    ) AS w
+    GROUP BY w.bucket_start, w.operation
+)
+
+SELECT  -- noqa: ST06
+    r.period_start AS bucket_start,
+    r.operation,
+    r.total_executions,
+    r.successful,
+    r.failed,
+    r.failed::double precision / r.total_executions::double precision AS error_rate,
+    r.total_duration_ms,
+    r.total_duration_ms / r.total_executions::double precision AS average_duration_ms,
+    r.min_duration_ms,
+    r.max_duration_ms,
+    r.duration_quantiles[1] AS p50_duration_ms,
+    r.duration_quantiles[2] AS p95_duration_ms,
+    r.duration_quantiles[3] AS p99_duration_ms,
+    r.last_execution_at
+FROM pgmetrics.operation_metrics_rollup AS r
+INNER JOIN watermark AS w ON r.period_start < w.open_from
+WHERE r.grain = 'month' AND r.zone = 'UTC'
+UNION ALL
+SELECT
+    g.bucket_start,
+    g.operation,
+    g.total_executions,
+    g.successful,
+    g.failed,
+    g.failed::double precision / g.total_executions::double precision AS error_rate,
+    g.total_duration_ms,
+    g.total_duration_ms / g.total_executions::double precision AS average_duration_ms,
+    g.min_duration_ms,
+    g.max_duration_ms,
+    CASE WHEN g.parts = 1 THEN g.quantiles[1] ELSE least(greatest(CASE
+        WHEN greatest(1, pg_catalog.ceil(0.5 * coalesce(q.total, g.zero_count))) <= g.zero_count THEN 0
+        WHEN q.b50 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
+            THEN 1.7976931348623157e308
+        ELSE pg_catalog.exp(greatest(
+            q.b50 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+        ))
+    END, g.min_duration_ms), g.max_duration_ms) END AS p50_duration_ms,
+    CASE WHEN g.parts = 1 THEN g.quantiles[2] ELSE least(greatest(CASE
+        WHEN greatest(1, pg_catalog.ceil(0.95 * coalesce(q.total, g.zero_count))) <= g.zero_count THEN 0
+        WHEN q.b95 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
+            THEN 1.7976931348623157e308
+        ELSE pg_catalog.exp(greatest(
+            q.b95 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+        ))
+    END, g.min_duration_ms), g.max_duration_ms) END AS p95_duration_ms,
+    CASE WHEN g.parts = 1 THEN g.quantiles[3] ELSE least(greatest(CASE
+        WHEN greatest(1, pg_catalog.ceil(0.99 * coalesce(q.total, g.zero_count))) <= g.zero_count THEN 0
+        WHEN q.b99 * 0.020000666706669435::double precision - 0.010050335853501395 >= 709.782712893384
+            THEN 1.7976931348623157e308
+        ELSE pg_catalog.exp(greatest(
+            q.b99 * 0.020000666706669435::double precision - 0.010050335853501395, -708.3964185322641
+        ))
+    END, g.min_duration_ms), g.max_duration_ms) END AS p99_duration_ms,
+    g.last_execution_at
+FROM open_groups AS g
+LEFT JOIN open_ranks AS q ON g.bucket_start = q.bucket_start AND g.operation = q.operation;
+
+COMMENT ON VIEW pgmetrics.operation_metrics_by_month IS
+'Operation metrics per calendar month in UTC, for dashboards and psql: the columns of operation_metrics_summary. '
+'Read from the month rollup as of the last fold_events; the period under way adds its hours that the rollup '
+'does not hold yet. Readable by pgmetrics_reader.';
+
+REVOKE ALL ON pgmetrics.operation_metrics_by_month FROM public;
+GRANT SELECT ON pgmetrics.operation_metrics_by_month TO pgmetrics_reader;
+
+COMMIT;
