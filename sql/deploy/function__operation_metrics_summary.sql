@@ -201,14 +201,18 @@ BEGIN
         WHERE c.period_start >= v_hour_start AND c.period_start < v_hour_end
             AND (_operation_metrics_summary.operation IS NULL OR c.operation = _operation_metrics_summary.operation)
         UNION ALL
+        -- One part per key and hour: a bucket's parts are concatenated, and a hot key's thousands of events would
+        -- copy its growing array once per event.
         SELECT
-            e.period_start, e.operation, 1, e.success::int, (NOT e.success)::int, e.duration_ms,
-            e.duration_ms, e.duration_ms, e.at, (e.duration_ms = 0)::int,
-            CASE WHEN e.duration_ms > 0 THEN ARRAY[(CASE
+            e.period_start, e.operation, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE e.success),
+            pg_catalog.count(*) FILTER (WHERE NOT e.success), pg_catalog.sum(e.duration_ms),
+            pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms), pg_catalog.max(e.at),
+            pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0),
+            COALESCE(pg_catalog.array_agg((CASE
                 WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
                     THEN pg_catalog.ceil(l.x)::int
                 ELSE pgmetrics._histogram_bucket(e.duration_ms)
-            END) << 15 | 1] ELSE '{}'::int [] END,
+            END) << 15 | 1) FILTER (WHERE e.duration_ms > 0), '{}'::int []),
             NULL::double precision []
         FROM pgmetrics.operation_events AS e
         CROSS JOIN LATERAL (
@@ -216,6 +220,7 @@ BEGIN
         ) AS l (x)
         WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
             AND (_operation_metrics_summary.operation IS NULL OR e.operation = _operation_metrics_summary.operation)
+        GROUP BY e.period_start, e.operation
     ),
     keyed AS MATERIALIZED (
         SELECT

@@ -214,14 +214,18 @@ BEGIN
             AND (_route_metrics_summary.route IS NULL OR c.route = _route_metrics_summary.route)
             AND (v_method IS NULL OR c.method = v_method)
         UNION ALL
+        -- One part per key and hour: a bucket's parts are concatenated, and a hot key's thousands of events would
+        -- copy its growing array once per event.
         SELECT
-            e.period_start, e.route, e.method, 1, e.success::int, (NOT e.success)::int, e.duration_ms,
-            e.duration_ms, e.duration_ms, e.at, (e.duration_ms = 0)::int,
-            CASE WHEN e.duration_ms > 0 THEN ARRAY[(CASE
+            e.period_start, e.route, e.method, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE e.success),
+            pg_catalog.count(*) FILTER (WHERE NOT e.success), pg_catalog.sum(e.duration_ms),
+            pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms), pg_catalog.max(e.at),
+            pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0),
+            COALESCE(pg_catalog.array_agg((CASE
                 WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
                     THEN pg_catalog.ceil(l.x)::int
                 ELSE pgmetrics._histogram_bucket(e.duration_ms)
-            END) << 15 | 1] ELSE '{}'::int [] END,
+            END) << 15 | 1) FILTER (WHERE e.duration_ms > 0), '{}'::int []),
             NULL::double precision []
         FROM pgmetrics.route_events AS e
         CROSS JOIN LATERAL (
@@ -230,6 +234,7 @@ BEGIN
         WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
             AND (_route_metrics_summary.route IS NULL OR e.route = _route_metrics_summary.route)
             AND (v_method IS NULL OR e.method = v_method)
+        GROUP BY e.period_start, e.route, e.method
     ),
     keyed AS MATERIALIZED (
         SELECT
