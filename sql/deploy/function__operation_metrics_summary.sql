@@ -222,7 +222,7 @@ BEGIN
             AND (_operation_metrics_summary.operation IS NULL OR e.operation = _operation_metrics_summary.operation)
         GROUP BY e.period_start, e.operation
     ),
-    keyed AS MATERIALIZED (
+    keyed AS (
         SELECT
             CASE _operation_metrics_summary.bucket
                 WHEN 'all' THEN _operation_metrics_summary.start
@@ -233,7 +233,7 @@ BEGIN
         FROM parts AS p
     ),
     -- Each bucket with its histograms concatenated, so that a bucket of several rows merges on its own below.
-    groups AS MATERIALIZED (
+    groups AS (
         SELECT
             k.bucket_start, k.operation, pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s,
             pg_catalog.sum(k.f)::bigint AS f, pg_catalog.sum(k.d) AS d, pg_catalog.min(k.lo) AS lo,

@@ -236,7 +236,7 @@ BEGIN
             AND (v_method IS NULL OR e.method = v_method)
         GROUP BY e.period_start, e.route, e.method
     ),
-    keyed AS MATERIALIZED (
+    keyed AS (
         SELECT
             CASE _route_metrics_summary.bucket
                 WHEN 'all' THEN _route_metrics_summary.start
@@ -247,7 +247,7 @@ BEGIN
         FROM parts AS p
     ),
     -- Each bucket with its histograms concatenated, so that a bucket of several rows merges on its own below.
-    groups AS MATERIALIZED (
+    groups AS (
         SELECT
             k.bucket_start, k.route, k.method, pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s,
             pg_catalog.sum(k.f)::bigint AS f, pg_catalog.sum(k.d) AS d, pg_catalog.min(k.lo) AS lo,
