@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -77,27 +78,34 @@ def libpq_env(dsn: str) -> dict[str, str]:
     return {_LIBPQ_ENV[name]: str(value) for name, value in params.items() if value is not None}
 
 
-def sqitch(command: str, dsn: str, *args: str) -> str:
-    """Runs ``sqitch <command> db:pg: <args>`` against ``dsn``; returns its output."""
+def sqitch(command: str, dsn: str, *args: str, progress: bool = False) -> str:
+    """Runs ``sqitch <command> db:pg: <args>`` against ``dsn``; returns its output, or with
+    ``progress`` lets sqitch print it (a line per change) as it goes and returns ''."""
     executable = shutil.which("sqitch")
     if executable is None:
         raise DeployError(SQITCH_INSTALL_HINT)
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    # What the DSN leaves out, libpq takes from the environment (PGPORT, PGPASSWORD, ...) for
+    # sqitch as it does for psycopg: both then reach the same database.
+    env = dict(os.environ)
     env.update(libpq_env(dsn))
     env.setdefault("SQITCH_FULLNAME", "pgmetrics")
     env.setdefault("SQITCH_EMAIL", "pgmetrics@localhost")
+    quiet = [] if progress else ["--quiet"]
+    sys.stdout.flush()
     proc = subprocess.run(  # noqa: S603 - sqitch from PATH, arguments built here
-        [executable, "--quiet", command, "db:pg:", *args],
+        [executable, *quiet, command, "db:pg:", *args],
         cwd=project_dir(),
         env=env,
-        capture_output=True,
+        # With progress, sqitch writes to this process's own stdout as each change deploys.
+        stdout=None if progress else subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         check=False,
         stdin=subprocess.DEVNULL,
     )
     if proc.returncode != 0:
         raise DeployError(f"sqitch {command} failed: {(proc.stderr or proc.stdout).strip()}")
-    return proc.stdout
+    return proc.stdout or ""
 
 
 def script_deployment(dsn: str) -> tuple[int, str] | None:
@@ -118,12 +126,24 @@ def script_deployment(dsn: str) -> tuple[int, str] | None:
     return int(row[0]), str(row[1])
 
 
-def deploy(dsn: str) -> None:
-    """Deploys (and verifies) every change of sqitch.plan not yet deployed to ``dsn``."""
+def sqitch_registry_readable(dsn: str) -> bool:
+    """Whether the role of ``dsn`` may read sqitch's registry (schema sqitch) there: sqitch status
+    fails with "relation changes does not exist" for a role that may not."""
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        row = conn.execute(
+            "SELECT pg_catalog.to_regnamespace('sqitch') IS NOT NULL "
+            "AND pg_catalog.has_schema_privilege('sqitch', 'USAGE')"
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def deploy(dsn: str, *, progress: bool = False) -> None:
+    """Deploys (and verifies) every change of sqitch.plan not yet deployed to ``dsn``; with
+    ``progress``, sqitch prints each change as it goes."""
     # sqitch would fail half-way on objects it did not record; say why before it starts.
     if script_deployment(dsn) is not None:
         raise DeployError(
             "the SQL script of `pgmetrics sql` deployed this database "
             "(pgmetrics_registry.changes): upgrade it with a newer script, not with sqitch"
         )
-    sqitch("deploy", dsn, "--verify")
+    sqitch("deploy", dsn, "--verify", progress=progress)

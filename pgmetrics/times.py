@@ -31,3 +31,10 @@ def parse_timestamp(name: str, text: str) -> datetime:
     except ValueError:
         raise ValueError(f"{name} must be an ISO-8601 timestamp, got {text[:64]!r}") from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def floor_hour(moment: datetime) -> datetime:
+    """The start of the UTC hour holding ``moment``: metrics are stored per UTC hour, and a range
+    starting inside an hour reads that hour whole."""
+    utc = moment.astimezone(UTC)
+    return utc.replace(minute=0, second=0, microsecond=0)

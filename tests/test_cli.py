@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from psycopg import sql
 
 from pgmetrics.cli import main
 from tests.conftest import Database
@@ -44,13 +45,17 @@ def recorded(env_db: Database) -> Database:
 
 
 @pytest.mark.slow
-def test_deploy_applies_retention_days(
-    empty_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_deploy_applies_retention_days_and_shows_each_change(
+    empty_db: Database, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("OBSERVABILITY_METRICS_DATABASE_URL", empty_db.dsn)
     monkeypatch.setenv("OBSERVABILITY_METRICS_RETENTION_DAYS", "30")
     assert main(["deploy"]) == 0
-    assert "retention_days = 30" in capsys.readouterr().out
+    out = capfd.readouterr().out
+    assert "retention_days = 30" in out
+    # A deploy takes seconds: sqitch prints each change as it goes instead of nothing.
+    assert "  + table_route_events " in out
+    assert "  + function_report_status " in out
     with empty_db.connect() as conn:
         assert conn.execute("SELECT pgmetrics._setting('retention_days')").fetchone() == (30,)
     assert main(["deploy"]) == 0
@@ -128,7 +133,6 @@ def test_report_json_and_csv(recorded: Database, capsys: pytest.CaptureFixture[s
     [
         (["report", "--tz", "Nowhere/Special"], "tz must be an IANA time zone name"),
         (["report", "--method", "FETCH"], "method must be one of"),
-        (["retention", "schedule"], "pg_cron is not installed in this database"),
     ],
 )
 def test_errors_are_one_line(
@@ -139,6 +143,140 @@ def test_errors_are_one_line(
     assert err.startswith("pgmetrics: error: ")
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_retention_schedule_prints_the_whole_hint(
+    env_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["retention", "schedule"]) == 1
+    err = capsys.readouterr().err
+    first, hint = err.splitlines()
+    assert first == "pgmetrics: error: pg_cron is not installed in this database"
+    assert hint.startswith("hint: ")
+    assert "CREATE EXTENSION pg_cron;" in hint
+    assert hint.endswith("have any scheduler run SELECT pgmetrics.run_retention() once a day.")
+
+
+@pytest.mark.parametrize(
+    ("change", "cause"),
+    [
+        ({"dbname": "no_such_database"}, 'database "no_such_database" does not exist'),
+        ({"user": "no_such_role"}, 'role "no_such_role" does not exist'),
+        ({"port": "1"}, "Connection refused"),
+    ],
+)
+def test_report_on_a_wrong_database_says_why_at_once(
+    env_db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    change: dict[str, str],
+    cause: str,
+) -> None:
+    params = dict(item.split("=", 1) for item in env_db.dsn.split())
+    dsn = " ".join(f"{key}={value}" for key, value in {**params, **change}.items())
+    monkeypatch.setenv("OBSERVABILITY_METRICS_DATABASE_URL", dsn)
+    started = time.monotonic()
+    assert main(["report"]) == 1
+    assert time.monotonic() - started < 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("pgmetrics: error: connection failed: ")
+    assert cause in err
+
+
+def test_report_into_a_closed_pipe_exits_quietly(recorded: Database) -> None:
+    with recorded.connect() as conn:
+        # Well over a pipe's buffer of CSV.
+        conn.execute(
+            "SELECT pgmetrics.record_route_metric('/r/' || i, 'GET', true, i) "
+            "FROM generate_series(1, 3000) AS i"
+        )
+    with subprocess.Popen(
+        [sys.executable, "-m", "pgmetrics.cli", "report", "--format", "csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        assert proc.stdout.readline().startswith(b"kind,")
+        proc.stdout.close()  # as `| head -1` does
+        err = proc.stderr.read().decode()
+        proc.wait(timeout=30)
+    assert err == ""
+
+
+def test_report_since_counts_the_hours_it_overlaps(
+    env_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 40 minutes before --end, in the hour before the one --end falls in.
+    with env_db.connect() as conn:
+        conn.execute(
+            "SELECT pgmetrics.record_route_metric('/late', 'GET', true, 1, '2026-05-01 09:50Z')"
+        )
+    argv = ["report", "--since", "1h", "--end", "2026-05-01T10:30:00Z", "--format", "json"]
+    assert main(argv) == 0
+    routes = json.loads(capsys.readouterr().out)["routes"]
+    assert [(r["route"], r["total_requests"]) for r in routes] == [("/late", 1)]
+    assert main([*argv[:-2], "--bucket", "hour"]) == 0
+    assert "2026-05-01 09:00 to 2026-05-01 10:30 UTC" in capsys.readouterr().out
+
+
+def test_status_as_a_reader_needs_neither_sqitch_nor_its_registry(
+    env_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    role = f"cli_reader_{env_db.name}"
+    with env_db.connect() as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN IN ROLE pgmetrics_reader").format(sql.Identifier(role))
+        )
+        conn.execute("SELECT pgmetrics.record_route_metric('/a', 'GET', true, 1)")
+    try:
+        monkeypatch.setenv("OBSERVABILITY_METRICS_DATABASE_URL", f"{env_db.dsn} user={role}")
+        monkeypatch.setenv("PATH", "/nonexistent")  # no sqitch either
+        assert main(["status"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("plan state unknown: this role may not read sqitch's registry")
+        assert "route_events                         1" in out
+        # Nothing folded yet: no hourly detail, said as such.
+        assert "hourly detail: none yet" in out
+        assert "None" not in out
+    finally:
+        with env_db.connect() as conn:
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_status_lists_both_pg_cron_jobs(
+    cron_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OBSERVABILITY_METRICS_DATABASE_URL", cron_db.dsn)
+    with cron_db.connect() as conn:
+        fold = conn.execute("SELECT pgmetrics.schedule_fold('*/2 * * * *')").fetchone()
+        retention = conn.execute("SELECT pgmetrics.schedule_retention()").fetchone()
+    try:
+        assert main(["status"]) == 0
+        out = capsys.readouterr().out
+    finally:
+        with cron_db.connect() as conn:
+            conn.execute("SELECT pgmetrics.unschedule_fold(), pgmetrics.unschedule_retention()")
+    assert fold is not None
+    assert retention is not None
+    assert f"  fold: job {fold[0]} at '*/2 * * * *'" in out
+    assert f"  retention: job {retention[0]} at '17 3 * * *'" in out
+
+
+def test_help_names_the_database_variables_and_each_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "OBSERVABILITY_METRICS_DATABASE_URL, else DATABASE_URL" in out
+    for command in ("deploy", "status", "report", "retention", "serve", "demo", "sql"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        help_text = capsys.readouterr().out
+        body = help_text.split("\n\n")[1]
+        assert not body.startswith(("positional", "options")), (command, help_text)
 
 
 def test_unreachable_database_is_one_line(
