@@ -9,20 +9,25 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-DROP FUNCTION pgmetrics.report_status();
-
-CREATE FUNCTION pgmetrics.report_status()
+CREATE OR REPLACE FUNCTION pgmetrics.report_status()
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 DECLARE
     v_retention_job jsonb;
     v_fold_job jsonb;
+    -- to_regclass('cron.job') raises without USAGE on schema cron, which the owner may lack: the
+    -- schema's oid and the privilege are read without touching it.
+    v_pg_cron boolean := pg_catalog.to_regnamespace('cron') IS NOT NULL;
+    v_cron_readable boolean := v_pg_cron AND pg_catalog.has_schema_privilege('cron', 'USAGE');
 BEGIN
-    IF pg_catalog.to_regclass('cron.job') IS NOT NULL THEN
+    IF v_cron_readable THEN
         SELECT pg_catalog.jsonb_build_object('jobid', j.jobid, 'schedule', j.schedule, 'active', j.active)
         INTO v_retention_job
         FROM cron.job AS j
@@ -57,7 +62,9 @@ BEGIN
             ORDER BY r.started_at DESC
             LIMIT 1
         ),
-        'pg_cron', pg_catalog.to_regclass('cron.job') IS NOT NULL,
+        'pg_cron', v_pg_cron,
+        'cron_readable', v_cron_readable,
+        'owner', CURRENT_USER,
         'retention_job', v_retention_job,
         'fold_job', v_fold_job
     );
@@ -67,8 +74,10 @@ $$;
 COMMENT ON FUNCTION pgmetrics.report_status() IS
 'Returns jsonb describing the store: row counts per tier (hourly detail, rollups, remembered batch ids, pending '
 'cells and events not folded yet), the oldest and newest hour of route detail, the settings, the report zones, the '
-'last run_retention() and its result (a skipped run included), whether pg_cron is installed here and the '
-'pgmetrics_retention and pgmetrics_fold jobs if scheduled. Raises nothing of its own. EXECUTE for pgmetrics_reader.';
+'last run_retention() and its result (a skipped run included), whether pg_cron is installed here (pg_cron), '
+'whether the schema owner may read its jobs (cron_readable: USAGE on schema cron), the owner, and the '
+'pgmetrics_retention and pgmetrics_fold jobs if scheduled (null otherwise). Raises nothing of its own. EXECUTE for '
+'pgmetrics_reader.';
 
 REVOKE ALL ON FUNCTION pgmetrics.report_status() FROM public;
 GRANT EXECUTE ON FUNCTION pgmetrics.report_status() TO pgmetrics_reader;

@@ -10,9 +10,9 @@ SELECT is(
     'a new store: every tier is empty'
 );
 SELECT is(
-    pgmetrics.report_status() - 'tiers',
+    pgmetrics.report_status() - 'tiers' - 'owner',
     '{"oldest_detail": null, "newest_detail": null, "report_zones": [], "last_retention_run": null,
-      "pg_cron": false, "retention_job": null, "fold_job": null,
+      "pg_cron": false, "cron_readable": false, "retention_job": null, "fold_job": null,
       "settings": {"retention_days": 90, "summary_retention_days": 730, "batch_retention_days": 7}}'::jsonb,
     'a new store: the default settings, no detail, no retention run, no pg_cron'
 );
