@@ -9,7 +9,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics.report_status()
+DROP FUNCTION pgmetrics.report_status();
+
+CREATE FUNCTION pgmetrics.report_status()
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE

@@ -7,7 +7,9 @@ SET LOCAL search_path = pg_catalog, pg_temp;
 
 -- pg_cron is optional: this change deploys without it, and the function says at call time what
 -- to run to have it, since the setup takes a superuser and the caller usually is not one.
-CREATE OR REPLACE FUNCTION pgmetrics.schedule_fold(schedule text DEFAULT '* * * * *')
+DROP FUNCTION pgmetrics.schedule_fold(text);
+
+CREATE FUNCTION pgmetrics.schedule_fold(schedule text DEFAULT '* * * * *')
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE

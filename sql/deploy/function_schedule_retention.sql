@@ -7,7 +7,9 @@ SET LOCAL search_path = pg_catalog, pg_temp;
 
 -- pg_cron is optional: this change deploys without it, and the function says at call time what
 -- to run to have it, since the setup takes a superuser and the caller usually is not one.
-CREATE OR REPLACE FUNCTION pgmetrics.schedule_retention(schedule text DEFAULT '17 3 * * *')
+DROP FUNCTION pgmetrics.schedule_retention(text);
+
+CREATE FUNCTION pgmetrics.schedule_retention(schedule text DEFAULT '17 3 * * *')
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE
@@ -59,9 +61,10 @@ $$;
 
 COMMENT ON FUNCTION pgmetrics.schedule_retention(text) IS
 'Registers (or re-registers) the pg_cron job pgmetrics_retention that runs SELECT pgmetrics.run_retention() on '
-'schedule (cron syntax, default 17 3 * * *: daily at 03:17 in the server''s cron.timezone) and returns its job id. Raises 55000 when pg_cron is not '
-'installed in this database and 42501 when the role lacks USAGE on schema cron, each with a hint giving the '
-'commands to run; 22004 for a NULL schedule; pg_cron raises for an invalid schedule. For the schema owner only.';
+'schedule (cron syntax, default 17 3 * * *: daily at 03:17 in the server''s cron.timezone) and returns its job id. '
+'Raises 55000 when pg_cron is not installed in this database and 42501 when the role lacks USAGE on schema cron, '
+'each with a hint giving the commands to run; 22004 for a NULL schedule; pg_cron raises for an invalid schedule. '
+'For the schema owner only.';
 
 REVOKE ALL ON FUNCTION pgmetrics.schedule_retention(text) FROM public;
 

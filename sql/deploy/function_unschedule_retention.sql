@@ -5,7 +5,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics.unschedule_retention()
+DROP FUNCTION pgmetrics.unschedule_retention();
+
+CREATE FUNCTION pgmetrics.unschedule_retention()
 RETURNS boolean
 LANGUAGE plpgsql
 VOLATILE

@@ -5,7 +5,9 @@ BEGIN;
 SET LOCAL search_path = pg_catalog, pg_temp;
 
 -- pg_cron is optional: this change deploys without it, and the function explains at call time.
-CREATE OR REPLACE FUNCTION pgmetrics.schedule_retention(schedule text DEFAULT '17 3 * * *')
+DROP FUNCTION pgmetrics.schedule_retention(text);
+
+CREATE FUNCTION pgmetrics.schedule_retention(schedule text DEFAULT '17 3 * * *')
 RETURNS bigint
 LANGUAGE plpgsql
 VOLATILE

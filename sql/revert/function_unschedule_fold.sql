@@ -4,7 +4,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-CREATE OR REPLACE FUNCTION pgmetrics.unschedule_fold()
+DROP FUNCTION pgmetrics.unschedule_fold();
+
+CREATE FUNCTION pgmetrics.unschedule_fold()
 RETURNS boolean
 LANGUAGE plpgsql
 VOLATILE
