@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from pgmetrics.api import StorageRef
+from pgmetrics.api import StorageRef, check_environment
 from pgmetrics.storage import MetricsStorage
 from pgmetrics.web.templates import UNMATCHED, normalise
 
@@ -21,9 +21,12 @@ def succeeds_unless_server_error(status: int) -> bool:
 
 
 class RouteRecorder:
-    """Records one request into the caller's storage or the module-level one."""
+    """Records one request into the caller's storage or the module-level one. Without a
+    storage, a malformed OBSERVABILITY_METRICS_* variable raises here, as the app is built."""
 
     def __init__(self, storage: MetricsStorage | None, success: SuccessPolicy | None) -> None:
+        if storage is None:
+            check_environment()
         self._storage = StorageRef(storage)
         self.success = success or succeeds_unless_server_error
         self.rejected = 0
