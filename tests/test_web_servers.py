@@ -366,12 +366,26 @@ def test_django_on_uvicorn_counts_every_request_under_its_template(
     with serve(command, tmp_path, env, port) as server:
         statuses = hammer(server.url, DJANGO_REQUESTS, follow_redirects=False)
         assert statuses == {200: 35, 302: 10, 401: 10, 403: 10, 404: 5, 500: 5}, server.output()
-        # Django answers no lifespan messages: what is recorded is read once flushed, before
-        # the server stops, so that only the templates are under test here.
+        # Read once flushed, before the server stops, so that only the templates are under test
+        # here (delivery at shutdown is the next test's).
         deadline = time.monotonic() + 30
         while summary(db.dsn) != DJANGO_EXPECTED and time.monotonic() < deadline:
             time.sleep(0.2)
         server.terminate()
+    assert summary(db.dsn) == DJANGO_EXPECTED, server.output()
+
+
+@pytest.mark.slow
+def test_django_on_uvicorn_delivers_everything_at_sigterm(db: Database, tmp_path: Path) -> None:
+    # Django has no ASGI lifespan; the middleware answers it, so that the storage delivers at
+    # shutdown before uvicorn raises SIGTERM again.
+    _django_project(tmp_path, "first")
+    _django_asgi(tmp_path)
+    port = free_port()
+    command = ["uvicorn", "--port", str(port), "--log-level", "warning", "mysite.asgi:application"]
+    with serve(command, tmp_path, server_env(db.dsn, None), port) as server:
+        hammer(server.url, DJANGO_REQUESTS, follow_redirects=False)
+        assert server.terminate() == -signal.SIGTERM
     assert summary(db.dsn) == DJANGO_EXPECTED, server.output()
 
 

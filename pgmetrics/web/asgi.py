@@ -175,7 +175,7 @@ class MetricsMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self.app(scope, receive, self._lifespan_send(send))
+            await self._lifespan(scope, receive, send)
             return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -205,6 +205,41 @@ class MetricsMiddleware:
         if not finished:
             # The app returned without completing a response (client gone, or a bug).
             self._record(scope, entry_root_path, status, started)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received = False
+
+        async def receive_wrapper() -> Message:
+            nonlocal received
+            received = True
+            return await receive()
+
+        try:
+            await self.app(scope, receive_wrapper, self._lifespan_send(send))
+        except Exception:
+            if received:
+                raise
+            # No lifespan support: the app refused the scope before reading a message (Django's
+            # ASGIHandler raises ValueError). The server would carry on without lifespan and,
+            # when it re-raises SIGTERM, end the process with everything recorded undelivered.
+            logger.debug("pgmetrics: the application has no ASGI lifespan; answering it here")
+        else:
+            if received:
+                return
+        await self._own_lifespan(receive, send)
+
+    async def _own_lifespan(self, receive: Receive, send: Send) -> None:
+        """Answers the lifespan messages for an application that has none: starts the storage
+        at startup and delivers what it holds at shutdown."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await _in_thread(start, self.recorder.storage)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await _in_thread(deliver, self.recorder.storage, "ASGI lifespan shutdown")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     def _lifespan_send(self, send: Send) -> Send:
         """The application's lifespan messages, with delivery hooked in: the storage starts at
