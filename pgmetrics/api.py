@@ -63,6 +63,14 @@ def configure(storage: MetricsStorage | None) -> MetricsStorage | None:
     return previous
 
 
+def check_environment() -> None:
+    """ValueError naming the variable when the module-level storage is still to be built and an
+    OBSERVABILITY_METRICS_* variable is malformed: what builds an app or decorates a function
+    calls it, so that a bad setting stops the start, not each request or call later."""
+    if _storage is None:
+        load_settings()
+
+
 class StorageRef:
     """A storage given by the caller, or the module-level one, resolved at the first use rather
     than at construction: an application may configure pgmetrics after building its app."""

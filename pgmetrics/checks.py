@@ -19,8 +19,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pgmetrics.types import Bucket, TimeRange
 
 MAX_NAME_LENGTH = 1024
+# The key the middleware counts every other method under (WebDAV's PROPFIND, a scanner's
+# invented ones), as OpenTelemetry's http.request.method does: one key, whatever arrives.
+OTHER_METHOD = "_OTHER"
 METHODS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", OTHER_METHOD}
 )
 BUCKETS: tuple[Bucket, ...] = get_args(Bucket)
 
@@ -47,7 +50,7 @@ def check_name(argument: str, value: object) -> str:
 
 
 def check_method(value: object) -> str:
-    """``value`` in upper case when it is a standard HTTP method, else ValueError."""
+    """``value`` in upper case when it is a standard HTTP method or ``_OTHER``, else ValueError."""
     if isinstance(value, str):
         upper = value.upper()
         if upper in METHODS:

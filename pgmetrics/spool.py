@@ -10,16 +10,24 @@ Several worker processes share one directory: files appear by an atomic rename, 
 a file by holding an exclusive ``flock`` on it until the database has acknowledged the batch (a
 process that dies releases its claims with its file descriptors), and writers serialise on a lock
 file so that the size bound holds across processes. What does not fit under the bound is not
-written; the caller counts and logs it.
+written; the caller counts and logs it. A write the file system refuses (a full disk) leaves no
+temporary file behind: the batches written before it stay claimable, the rest are counted.
+
+A file that cannot be read as a batch (not a regular file, unreadable, malformed, a number out of
+range) is renamed ``<name>.bad`` and logged once, naming it: later claims skip it without reading
+it, the other files are claimed as before, and the operator can inspect it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import logging
+import math
 import os
+import stat
 import threading
 import time
 import uuid
@@ -38,8 +46,11 @@ FORMAT = "pgmetrics-spool-1"
 SUFFIX = ".json"
 _LOCK_NAME = ".lock"
 _TMP_PREFIX = ".tmp-"
+BAD_SUFFIX = ".bad"
 _STALE_SECONDS = 3600.0
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# Errors of the moment (out of file descriptors or memory): the file is tried at the next claim.
+_PASSING = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EINTR, errno.EAGAIN})
 
 
 def events(batch: Batch) -> int:
@@ -92,8 +103,19 @@ def encode(batch: Batch) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode()
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: a sum or a bound no database column holds
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
+
+
+def _constant(text: str) -> float:
+    raise ValueError(f"not a number: {text}")
+
+
 def decode(data: bytes) -> Batch:
-    document = json.loads(data)
+    document = json.loads(data, parse_float=_finite, parse_constant=_constant)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"not a {FORMAT} file")
     routes: RouteCells = {
@@ -114,6 +136,10 @@ class WriteResult:
     overflow_batches: int = 0
     overflow_cells: int = 0
     overflow_events: int = 0
+    # Refused by the file system (a full disk): not written, already logged with these numbers.
+    failed_batches: int = 0
+    failed_cells: int = 0
+    failed_events: int = 0
 
 
 class Spool:
@@ -126,6 +152,7 @@ class Spool:
         self.max_bytes = max_bytes
         self._claims: dict[uuid.UUID, int] = {}  # batch id -> fd holding the file's flock
         self._lock = threading.Lock()
+        self._unmovable: set[Path] = set()
 
     def after_fork_in_child(self) -> None:
         # The claims are the parent's. A flock belongs to the open file description, which the
@@ -176,39 +203,73 @@ class Spool:
             return result
         with self._writers():
             size = self._size()
+            error: OSError | None = None
             for batch in fresh:
                 data = encode(batch)
-                if size + len(data) > self.max_bytes:
+                if error is None and size + len(data) > self.max_bytes:
                     result.overflow_batches += 1
                     result.overflow_cells += cells(batch)
                     result.overflow_events += events(batch)
                     continue
-                temporary = self.path / f"{_TMP_PREFIX}{os.getpid()}-{batch.batch_id}"
-                with open(temporary, "wb") as file:
-                    file.write(data)
-                    file.flush()
-                    os.fsync(file.fileno())
-                os.replace(temporary, self._file(batch.batch_id))
+                if error is None:
+                    try:
+                        self._write_file(batch, data)
+                    except OSError as exc:
+                        # Most likely a full disk: the next batch would fail the same way.
+                        error = exc
+                if error is not None:
+                    result.failed_batches += 1
+                    result.failed_cells += cells(batch)
+                    result.failed_events += events(batch)
+                    continue
                 size += len(data)
                 result.batches += 1
                 result.cells += cells(batch)
                 result.events += events(batch)
+        if error is not None:
+            logger.error(
+                "pgmetrics: the spool %s refused a write: %s; %d events (%d cells, %d batch(es)) "
+                "were not written and are lost; %d events (%d batch(es)) were written",
+                self.path,
+                error,
+                result.failed_events,
+                result.failed_cells,
+                result.failed_batches,
+                result.events,
+                result.batches,
+            )
         return result
+
+    def _write_file(self, batch: Batch, data: bytes) -> None:
+        """Writes the batch's file whole, or leaves nothing: the name appears by a rename."""
+        temporary = self.path / f"{_TMP_PREFIX}{os.getpid()}-{batch.batch_id}"
+        try:
+            with open(temporary, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self._file(batch.batch_id))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
 
     def claim(self) -> list[Batch]:
         """The batches of every file no other live process holds, each now held by this one
-        until ``release``; unreadable files are logged and left where they are."""
+        until ``release``. A file that is not a batch is moved aside (``.bad``) and logged; the
+        others are claimed all the same."""
         try:
-            entries = sorted(
-                (entry for entry in os.scandir(self.path) if entry.name.endswith(SUFFIX)),
-                key=lambda entry: entry.stat().st_mtime_ns,
-            )
+            found = [entry for entry in os.scandir(self.path) if entry.name.endswith(SUFFIX)]
         except FileNotFoundError:
             return []
+        stamped = []
+        for entry in found:
+            with contextlib.suppress(FileNotFoundError):  # delivered by another process since
+                stamped.append((entry.stat().st_mtime_ns, entry.name))
         self._remove_stale_temporaries()
         claimed = []
-        for entry in entries:
-            batch = self._claim_file(Path(entry.path))
+        for _, name in sorted(stamped):
+            batch = self._claim_file(self.path / name)
             if batch is not None:
                 claimed.append(batch)
         return claimed
@@ -225,8 +286,14 @@ class Spool:
 
     def _claim_file(self, path: Path) -> Batch | None:
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno in _PASSING:
+                logger.warning("pgmetrics: spool file %s not claimed now: %s", path, exc)
+                return None
+            self._set_aside(path, exc)  # unreadable: no process can deliver it
             return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -243,15 +310,41 @@ class Spool:
             return None
         try:
             batch = self._read(fd, path)
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
+        except Exception as exc:  # whatever the file holds, the other files are claimed
+            # Renamed while held, so that no other process reads it meanwhile.
+            self._set_aside(path, exc)
             os.close(fd)
-            logger.error("pgmetrics: spool file %s is not readable, left in place: %s", path, exc)  # noqa: TRY400
             return None
         with self._lock:
             self._claims[batch.batch_id] = fd
         return batch
 
+    def _set_aside(self, path: Path, exc: BaseException) -> None:
+        """Renames a file that is not a batch to ``<name>.bad``: later claims skip it without
+        reading it, and it stays for the operator to inspect. Logged once per file."""
+        aside = path.with_name(path.name + BAD_SUFFIX)
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            return
+        except OSError as rename_error:
+            # Left in place: log it once in this process rather than at every claim.
+            if path not in self._unmovable:
+                self._unmovable.add(path)
+                logger.error(  # noqa: TRY400
+                    "pgmetrics: spool file %s is not a batch (%s) and cannot be moved aside: %s",
+                    path,
+                    exc,
+                    rename_error,
+                )
+            return
+        logger.error(
+            "pgmetrics: spool file %s is not a batch, moved aside to %s: %s", path, aside, exc
+        )
+
     def _read(self, fd: int, path: Path) -> Batch:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
         with open(fd, "rb", closefd=False) as file:
             batch = decode(file.read())
         if self._file(batch.batch_id) != path:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, cast
 
+from pgmetrics.api import check_environment
 from pgmetrics.checks import check_name
 from pgmetrics.storage import MetricsStorage
 
@@ -19,8 +20,11 @@ R = TypeVar("R")
 class track_operation:
     """Records one execution of ``name``: a success when the block or call raises nothing, a
     failure otherwise (the exception propagates). Works as ``with``, ``async with``, and as a
-    decorator of plain and ``async def`` functions. ``storage`` defaults to the module-level
-    storage at the time the execution ends.
+    decorator of plain and ``async def`` functions, and of generator and async generator
+    functions, which are timed from their first item to their end (a consumer that stops early
+    ends a success). ``storage`` defaults to the module-level storage at the time the execution
+    ends; without one, a malformed OBSERVABILITY_METRICS_* variable raises ValueError here, when
+    the object is made (at decoration), before anything it tracks has run.
 
     One object may decorate any number of functions; as a context manager, enter it once at a
     time (``with track_operation("x"):`` creates one per block).
@@ -28,6 +32,10 @@ class track_operation:
 
     def __init__(self, name: str, *, storage: MetricsStorage | None = None) -> None:
         self.name = check_name("operation", name)
+        if storage is None:
+            check_environment()
+        elif not callable(getattr(storage, "record_operation_metric", None)):
+            raise TypeError(f"storage must be a MetricsStorage, got {type(storage).__name__}")
         self.storage = storage
         self._starts: list[float] = []
 
@@ -65,6 +73,12 @@ class track_operation:
         self.__exit__(exc_type, exc, tb)
 
     def __call__(self, func: Callable[P, R]) -> Callable[P, R]:
+        if not callable(func):
+            raise TypeError(f"track_operation decorates a function, got {type(func).__name__}")
+        if inspect.isgeneratorfunction(func):
+            return cast(Callable[P, R], self._generator(func))
+        if inspect.isasyncgenfunction(func):
+            return cast(Callable[P, R], self._async_generator(func))
         if inspect.iscoroutinefunction(func):
             async_func = cast(Callable[P, Awaitable[Any]], func)
 
@@ -91,5 +105,50 @@ class track_operation:
                 raise
             self._record(started, True)
             return result
+
+        return wrapper
+
+    def _generator(self, func: Callable[P, Any]) -> Callable[P, Generator[Any, Any, Any]]:
+        # Calling a generator function runs none of its body: the time is the iteration's.
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Generator[Any, Any, Any]:
+            started = time.perf_counter()
+            success = False
+            try:
+                result = yield from func(*args, **kwargs)
+            except GeneratorExit:
+                success = True  # the consumer stopped early: nothing failed
+                raise
+            else:
+                success = True
+                return result
+            finally:
+                self._record(started, success)
+
+        return wrapper
+
+    def _async_generator(self, func: Callable[P, Any]) -> Callable[P, AsyncGenerator[Any, Any]]:
+        @functools.wraps(func)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> AsyncGenerator[Any, Any]:
+            inner: AsyncGenerator[Any, Any] = func(*args, **kwargs)
+            started = time.perf_counter()
+            success = False
+            try:
+                item = await inner.__anext__()
+                while True:  # what ``yield from`` does for a generator: sends and throws go in
+                    try:
+                        sent = yield item
+                    except GeneratorExit:
+                        success = True
+                        await inner.aclose()
+                        raise
+                    except BaseException as exc:
+                        item = await inner.athrow(exc)
+                    else:
+                        item = await inner.asend(sent)
+            except StopAsyncIteration:
+                success = True
+            finally:
+                self._record(started, success)
 
         return wrapper

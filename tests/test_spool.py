@@ -3,10 +3,14 @@ batch ids, by the next process with the same directory."""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
+import subprocess
+import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -209,3 +213,129 @@ def test_a_temporary_file_left_by_a_killed_writer_is_removed_once_stale(tmp_path
     assert Spool(tmp_path).claim() == []
     assert fresh.exists()
     assert not stale.exists()
+
+
+def _batch(route: str, cells: int = 1) -> Batch:
+    return Batch(
+        {
+            (f"{route}/{i}", "GET", 1): Cell(2, 1, 3.0, 1.0, 2.0, 3600.0, Histogram.of([1.0, 2.0]))
+            for i in range(cells)
+        },
+        {},
+    )
+
+
+def _bad_entries(spool: Path) -> dict[str, str]:
+    """What the issue found blocking a spool, by name: each must be set aside on its own."""
+    spool.mkdir(parents=True, exist_ok=True)
+    good = encode(_batch("/shape"))
+    overflow = spool / f"{uuid.uuid4()}.json"  # a count no integer column holds
+    document = json.loads(good)
+    document["batch_id"] = overflow.stem
+    document["routes"][0][3] = 1e400
+    overflow.write_text(json.dumps(document).replace("Infinity", "1e400"))
+    (spool / "x.json").mkdir()
+    (spool / f"{uuid.uuid4()}.json").write_bytes(b'{"format": "pgmetrics-spool-1", "rou')
+    (spool / f"{uuid.uuid4()}.json").write_bytes(b"[]")
+    return {path.name: path.read_text() if path.is_file() else "" for path in spool.iterdir()}
+
+
+def test_a_file_that_is_not_a_batch_is_set_aside_once_and_the_others_are_claimed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = Spool(tmp_path)
+    batches = [_batch("/before"), _batch("/after")]
+    assert writer.write(batches[:1]).batches == 1
+    bad = _bad_entries(tmp_path)
+    assert writer.write(batches[1:]).batches == 1
+    with caplog.at_level(logging.ERROR, logger="pgmetrics"):
+        claimed = Spool(tmp_path).claim()
+    assert {batch.batch_id for batch in claimed} == {batch.batch_id for batch in batches}
+    for name, content in bad.items():
+        if name.endswith(".json") and name not in {f"{b.batch_id}.json" for b in batches}:
+            aside = tmp_path / f"{name}.bad"
+            assert aside.exists(), name
+            assert not (tmp_path / name).exists()
+            assert caplog.text.count(name) == 2, name  # the file and where it went, once
+            if content:
+                assert aside.read_text() == content  # kept as it was, to be inspected
+    assert "number out of range: 1e400" in caplog.text
+    assert "not a regular file" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="pgmetrics"):
+        assert Spool(tmp_path).claim() == []  # held by the first claimer; the bad ones skipped
+    assert caplog.text == ""
+
+
+def test_bad_spool_entries_never_reach_a_record_call_nor_stop_delivery(
+    db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spool = tmp_path / "spool"
+    first = DatabaseMetricsStorage(
+        _unreachable(), batch_interval=3600, spool_dir=spool, connect_timeout=0.5
+    )
+    _record(first, 3, 30)
+    first.close(timeout=0.3)
+    spooled = {path.stem for path in spool.glob("*.json")}
+    assert len(spooled) == 1
+    _bad_entries(spool)
+
+    second = DatabaseMetricsStorage(db.dsn, batch_interval=3600, spool_dir=spool)
+    try:
+        with caplog.at_level(logging.ERROR, logger="pgmetrics"):
+            second.record_route_metric("/after", "GET", True, 1.0, AT)  # claims the spool
+        assert second.flush(10)
+    finally:
+        second.close()
+    assert "cannot be read" not in caplog.text
+    assert _batch_ids(db.dsn) >= spooled
+    expected = _expected(3, 30)
+    expected["/after"] = (1, 0, 1.0)
+    assert route_totals(db.dsn) == expected
+    assert sorted(path.name for path in spool.glob("*.json")) == []
+    assert len(list(spool.glob("*.json.bad"))) == 4
+
+
+_FULL_DISK_WRITER = """
+import logging, resource, signal, sys
+from pgmetrics.spool import Spool, encode
+from tests.test_spool import _batch
+
+logging.basicConfig(level=logging.ERROR, format="%(message)s")
+batches = [_batch("/a"), _batch("/b"), _batch("/big", 400), _batch("/c")]
+limit = 4096  # bytes per file: the small batches fit, the big one does not
+assert max(len(encode(batch)) for batch in batches[:2] + batches[3:]) < limit
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+result = Spool(sys.argv[1]).write(batches)
+print(result.batches, result.events, result.failed_batches, result.failed_events)
+print(*(str(batch.batch_id) for batch in batches))
+"""
+
+
+def test_a_write_the_file_system_refuses_is_counted_exactly_and_leaves_no_temporary(
+    tmp_path: Path,
+) -> None:
+    # The file size limit makes the kernel refuse writes as a full disk does (EFBIG for ENOSPC),
+    # in a process of its own so that nothing else here is limited.
+    child = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_WRITER, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=60,
+    )
+    counts, ids = child.stdout.splitlines()
+    # Written: /a and /b (2 events each); not written: the big one (800) and /c after it (2).
+    assert counts.split() == ["2", "4", "2", "802"]
+    assert (
+        "802 events (401 cells, 2 batch(es)) were not written and are lost; "
+        "4 events (2 batch(es)) were written" in child.stderr
+    )
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name != ".lock") == sorted(
+        f"{batch_id}.json" for batch_id in ids.split()[:2]
+    )
+    claimer = Spool(tmp_path)
+    assert sorted(str(batch.batch_id) for batch in claimer.claim()) == sorted(ids.split()[:2])
+    assert Spool(tmp_path).claim() == []

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -337,6 +338,54 @@ def test_django_on_gunicorn_counts_every_request_under_its_template(
         statuses = hammer(server.url, DJANGO_REQUESTS, follow_redirects=False)
         assert statuses == {200: 35, 302: 10, 401: 10, 403: 10, 404: 5, 500: 5}, server.output()
         server.terminate()
+    assert summary(db.dsn) == DJANGO_EXPECTED, server.output()
+
+
+def _django_asgi(directory: Path) -> None:
+    asgi = directory / "mysite" / "asgi.py"
+    asgi.write_text(
+        asgi.read_text(encoding="utf-8").replace(
+            "application = get_asgi_application()",
+            "from pgmetrics.web import MetricsMiddleware\n\n"
+            "application = MetricsMiddleware(get_asgi_application())",
+        ),
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("position", ["first", "last"])
+def test_django_on_uvicorn_counts_every_request_under_its_template(
+    position: str, db: Database, tmp_path: Path
+) -> None:
+    _django_project(tmp_path, position)
+    _django_asgi(tmp_path)
+    port = free_port()
+    command = ["uvicorn", "--port", str(port), "--log-level", "warning", "mysite.asgi:application"]
+    env = server_env(db.dsn, None, OBSERVABILITY_METRICS_BATCH_INTERVAL="100")
+    with serve(command, tmp_path, env, port) as server:
+        statuses = hammer(server.url, DJANGO_REQUESTS, follow_redirects=False)
+        assert statuses == {200: 35, 302: 10, 401: 10, 403: 10, 404: 5, 500: 5}, server.output()
+        # Read once flushed, before the server stops, so that only the templates are under test
+        # here (delivery at shutdown is the next test's).
+        deadline = time.monotonic() + 30
+        while summary(db.dsn) != DJANGO_EXPECTED and time.monotonic() < deadline:
+            time.sleep(0.2)
+        server.terminate()
+    assert summary(db.dsn) == DJANGO_EXPECTED, server.output()
+
+
+@pytest.mark.slow
+def test_django_on_uvicorn_delivers_everything_at_sigterm(db: Database, tmp_path: Path) -> None:
+    # Django has no ASGI lifespan; the middleware answers it, so that the storage delivers at
+    # shutdown before uvicorn raises SIGTERM again.
+    _django_project(tmp_path, "first")
+    _django_asgi(tmp_path)
+    port = free_port()
+    command = ["uvicorn", "--port", str(port), "--log-level", "warning", "mysite.asgi:application"]
+    with serve(command, tmp_path, server_env(db.dsn, None), port) as server:
+        hammer(server.url, DJANGO_REQUESTS, follow_redirects=False)
+        assert server.terminate() == -signal.SIGTERM
     assert summary(db.dsn) == DJANGO_EXPECTED, server.output()
 
 

@@ -4,7 +4,9 @@ Starlette's router matches them; Django's regular-expression routes as clean tem
 
 from __future__ import annotations
 
+import logging
 import types
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,9 +18,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import Rule
 
 from pgmetrics import MemoryMetricsStorage
-from pgmetrics.web import UNMATCHED, MetricsMiddleware, WSGIMetricsMiddleware
+from pgmetrics.checks import MAX_NAME_LENGTH
+from pgmetrics.web import UNMATCHED, MetricsAdminApp, MetricsMiddleware, WSGIMetricsMiddleware
 from pgmetrics.web.templates import normalise, regex_template
 from tests.servers import asgi_server, wsgi_server
 from tests.test_web_asgi import routes_of
@@ -171,3 +175,99 @@ def test_django_resolver_match_of_re_path_and_include() -> None:
         normalise(route_template(resolve("/shop/items/3/", urlconf)) or "")
         == "/shop/items/{item_id}/"
     )
+
+
+def _fastapi_with_mounts(storage: MemoryMetricsStorage, static: Path) -> FastAPI:
+    from prometheus_client import CollectorRegistry, make_asgi_app
+    from starlette.staticfiles import StaticFiles
+
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    app.mount("/static", StaticFiles(directory=static), name="static")
+    app.mount("/metrics", make_asgi_app(registry=CollectorRegistry()))
+    # The README's admin recipe: a plain Starlette Route appended to FastAPI's router.
+    admin = MetricsAdminApp(storage, token="t")  # noqa: S106 - a test token
+    app.router.routes.append(Route("/api/admin/metrics", admin))
+    app.router.routes.append(Route("/plain/{name}", _text))
+    app.router.routes.append(Mount("/sub", routes=[Route("/leaf/{leaf_id}", _text)]))
+    app.add_middleware(MetricsMiddleware, storage=storage)
+    return app
+
+
+def test_fastapi_mounted_apps_and_appended_routes_count_under_their_templates(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.css").write_text("a")
+    (tmp_path / "b.js").write_text("b")
+    storage = MemoryMetricsStorage()
+    app = _fastapi_with_mounts(storage, tmp_path)
+    with asgi_server(app) as url, httpx.Client(base_url=url) as client:
+        assert client.get("/items/3").status_code == 200
+        assert client.get("/static/a.css").status_code == 200
+        assert client.get("/static/b.js").status_code == 200
+        assert client.get("/static/missing.png").status_code == 404
+        assert client.get("/metrics/").status_code == 200
+        assert client.get("/api/admin/metrics").status_code == 401
+        assert client.get("/plain/alice").status_code == 200
+        assert client.get("/plain/bob").status_code == 200
+        assert client.get("/sub/leaf/1").status_code == 200
+        assert client.get("/sub/nothing").status_code == 404
+        assert client.get("/nothing").status_code == 404
+    assert _counts(storage) == {
+        ("/items/{item_id}", "GET"): (1, 0),
+        ("/static", "GET"): (3, 0),  # the mount's path: never one key per file
+        ("/metrics", "GET"): (1, 0),
+        ("/api/admin/metrics", "GET"): (1, 0),
+        ("/plain/{name}", "GET"): (2, 0),
+        ("/sub/leaf/{leaf_id}", "GET"): (1, 0),
+        (UNMATCHED, "GET"): (2, 0),
+    }
+
+
+def test_methods_outside_the_standard_ones_count_under_one_key(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    storage = MemoryMetricsStorage()
+    app = Starlette(routes=[Route("/dav/{name}", _text, methods=["GET", "PROPFIND", "MKCOL"])])
+    app.add_middleware(MetricsMiddleware, storage=storage)
+    with (
+        caplog.at_level(logging.WARNING, logger="pgmetrics.web"),
+        asgi_server(app) as url,
+        httpx.Client(base_url=url) as client,
+    ):
+        assert client.request("PROPFIND", "/dav/a").status_code == 200
+        assert client.request("MKCOL", "/dav/b").status_code == 200
+        for index in range(50):
+            assert client.request(f"SCAN{index}", "/dav/c").status_code == 405
+        assert client.get("/dav/d").status_code == 200
+    assert _counts(storage) == {("/dav/{name}", "_OTHER"): (52, 0), ("/dav/{name}", "GET"): (1, 0)}
+    assert "not recorded" not in caplog.text
+
+
+def test_a_request_that_cannot_be_recorded_warns_at_most_once_a_minute(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    storage = MemoryMetricsStorage()
+    app = Flask(__name__)
+    app.get("/<path:anything>")(lambda anything: "ok")
+    app.wsgi_app = WSGIMetricsMiddleware(app.wsgi_app, storage=storage)  # type: ignore[method-assign]
+    long = "x" * (MAX_NAME_LENGTH + 1)
+    app.url_map.add(Rule(f"/{long}", endpoint="long"))
+    app.view_functions["long"] = lambda: "long"
+    with (
+        caplog.at_level(logging.WARNING, logger="pgmetrics.web"),
+        wsgi_server(app) as url,
+        httpx.Client(base_url=url) as client,
+    ):
+        for _ in range(200):
+            assert client.get(f"/{long}").status_code == 200
+    middleware = app.wsgi_app
+    assert isinstance(middleware, WSGIMetricsMiddleware)
+    assert middleware.recorder.rejected == 200
+    warnings = [r for r in caplog.records if "request not recorded" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "1 not recorded since the last warning, 1 in all" in warnings[0].getMessage()

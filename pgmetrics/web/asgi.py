@@ -22,6 +22,19 @@ RouteResolver = Callable[[Scope], str | None]
 
 logger = logging.getLogger("pgmetrics.web")
 
+# Where a framework's own hook leaves the template it matched in the ASGI scope (Django's
+# RouteTemplateMiddleware, whose request holds the scope the server passed in).
+SCOPE_KEY = "pgmetrics.route_template"
+
+# Resolvers for requests no hook saw, registered by framework integrations (Django's, when a
+# middleware before RouteTemplateMiddleware answered without calling the next one).
+_fallback_resolvers: list[RouteResolver] = []
+
+
+def register_fallback_resolver(resolver: RouteResolver) -> None:
+    if resolver not in _fallback_resolvers:
+        _fallback_resolvers.append(resolver)
+
 
 async def _in_thread(function: Callable[..., object], *args: object) -> None:
     """Runs blocking delivery off the event loop when the loop is asyncio's; under another
@@ -53,10 +66,23 @@ def _leaf_template(scope: Scope) -> str | None:
 
 def starlette_route_template(scope: Scope, entry_root_path: str = "") -> str | None:
     """The template of the route Starlette matched, with the paths of the mounts it went
-    through (``/api/v{version}`` + ``/users/{id}``); None when nothing matched."""
+    through (``/api/v{version}`` + ``/users/{id}``); an application mounted without routes of
+    its own (``StaticFiles``, prometheus_client's ``make_asgi_app()``) counts under its mount's
+    path. None when nothing matched."""
     leaf = _leaf_template(scope)
     if leaf is None:
-        return None
+        # Starlette's Route, as FastAPI's router runs it (an admin Route appended to
+        # app.router.routes), and a mounted app that has no routes leave no route in the scope:
+        # the router's routes are matched again as the router matched them.
+        if "endpoint" not in scope:
+            return None  # nothing matched: the router put no endpoint in the scope
+        router = scope.get("router")
+        if router is None:
+            return None
+        probe = dict(scope)
+        probe["root_path"] = entry_root_path
+        probe.pop("path_params", None)
+        return _matched_template(probe, getattr(router, "routes", []), 0)
     root_path = scope.get("root_path", "")
     if root_path == entry_root_path:
         return leaf  # no mount crossed: the router's own route is the whole template
@@ -70,19 +96,51 @@ def starlette_route_template(scope: Scope, entry_root_path: str = "") -> str | N
     return None if prefix is None else prefix + leaf
 
 
-def _mount_prefix(scope: Scope, routes: list[Any], root_path: str) -> str | None:
-    """The templates of the mounts the router went through to reach ``root_path``, choosing
-    at each level as ``Router.app`` does: the first full match, else the first partial one."""
-    from starlette.routing import Match, Mount
+def _choose(scope: Scope, routes: list[Any]) -> tuple[Any, dict[str, Any]] | None:
+    """The route ``Router.app`` hands the request to: the first full match, else the first
+    partial one."""
+    from starlette.routing import Match
 
     chosen: tuple[Any, dict[str, Any]] | None = None
     for route in routes:
         match, child = route.matches(scope)
         if match is Match.FULL:
-            chosen = (route, child)
-            break
+            return route, child
         if match is Match.PARTIAL and chosen is None:
             chosen = (route, child)
+    return chosen
+
+
+_MAX_DEPTH = 32
+
+
+def _matched_template(scope: Scope, routes: list[Any], depth: int) -> str | None:
+    """The template of the route the request reaches through ``routes``: a route's path, the
+    paths of the mounts on the way, and a mount's own path when its app has no routes."""
+    chosen = _choose(scope, routes)
+    if chosen is None or depth > _MAX_DEPTH:
+        return None
+    route, child = chosen
+    inner_routes = getattr(route, "routes", None)
+    if inner_routes is None:  # a Route or WebSocketRoute
+        path = getattr(route, "path", None)
+        return path if isinstance(path, str) else None
+    mount_path = getattr(route, "path", "")  # a Host has none
+    if not isinstance(mount_path, str):
+        return None
+    if not inner_routes:
+        # An app without routes: everything under the mount is one key, never the raw path.
+        return mount_path or None
+    rest = _matched_template({**scope, **child}, list(inner_routes), depth + 1)
+    return None if rest is None else mount_path + rest
+
+
+def _mount_prefix(scope: Scope, routes: list[Any], root_path: str) -> str | None:
+    """The templates of the mounts the router went through to reach ``root_path``, choosing
+    at each level as ``Router.app`` does: the first full match, else the first partial one."""
+    from starlette.routing import Mount
+
+    chosen = _choose(scope, routes)
     if chosen is None or not isinstance(chosen[0], Mount):
         return None
     mount, child = chosen
@@ -117,7 +175,7 @@ class MetricsMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self.app(scope, receive, self._lifespan_send(send))
+            await self._lifespan(scope, receive, send)
             return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -148,6 +206,41 @@ class MetricsMiddleware:
             # The app returned without completing a response (client gone, or a bug).
             self._record(scope, entry_root_path, status, started)
 
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received = False
+
+        async def receive_wrapper() -> Message:
+            nonlocal received
+            received = True
+            return await receive()
+
+        try:
+            await self.app(scope, receive_wrapper, self._lifespan_send(send))
+        except Exception:
+            if received:
+                raise
+            # No lifespan support: the app refused the scope before reading a message (Django's
+            # ASGIHandler raises ValueError). The server would carry on without lifespan and,
+            # when it re-raises SIGTERM, end the process with everything recorded undelivered.
+            logger.debug("pgmetrics: the application has no ASGI lifespan; answering it here")
+        else:
+            if received:
+                return
+        await self._own_lifespan(receive, send)
+
+    async def _own_lifespan(self, receive: Receive, send: Send) -> None:
+        """Answers the lifespan messages for an application that has none: starts the storage
+        at startup and delivers what it holds at shutdown."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await _in_thread(start, self.recorder.storage)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await _in_thread(deliver, self.recorder.storage, "ASGI lifespan shutdown")
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
     def _lifespan_send(self, send: Send) -> Send:
         """The application's lifespan messages, with delivery hooked in: the storage starts at
         startup (claiming what a previous process spooled), and delivers everything it holds
@@ -166,12 +259,23 @@ class MetricsMiddleware:
 
     def _record(self, scope: Scope, entry_root_path: str, status: int, started: float) -> None:
         duration_ms = (time.perf_counter() - started) * 1000.0
-        try:
-            if self.route_template is not None:
-                template = self.route_template(scope)
-            else:
-                template = starlette_route_template(scope, entry_root_path)
-        except Exception:  # a resolver must never break the response
-            logger.exception("pgmetrics: route template resolution failed")
-            template = None
+        template = self._template(scope, entry_root_path)
         self.recorder.record(template or UNMATCHED, scope.get("method", "GET"), status, duration_ms)
+
+    def _template(self, scope: Scope, entry_root_path: str) -> str | None:
+        hooked = scope.get(SCOPE_KEY)
+        if isinstance(hooked, str) and hooked:
+            return hooked
+        resolvers: list[RouteResolver] = [
+            self.route_template or (lambda scope: starlette_route_template(scope, entry_root_path)),
+            *_fallback_resolvers,
+        ]
+        for resolver in resolvers:
+            try:
+                template = resolver(scope)
+            except Exception:  # a resolver must never break the response
+                logger.exception("pgmetrics: route template resolution failed")
+                continue
+            if template:
+                return template
+        return None
