@@ -179,10 +179,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
             "serve: OBSERVABILITY_METRICS_ADMIN_TOKEN is not set: every request will be refused",
             file=sys.stderr,
         )
+    from pgmetrics.web.dashboard.asgi_app import DashboardApp
+
     storage = DatabaseMetricsStorage(_dsn())
+    dashboard = DashboardApp(_dsn())
     try:
-        uvicorn.run(AdminServer(storage), host=args.host, port=args.port, log_level="info")
+        server = AdminServer(storage, dashboard=dashboard)
+        uvicorn.run(server, host=args.host, port=args.port, log_level="info")
     finally:
+        dashboard.dashboard.close()
         storage.close()
 
 
@@ -242,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     retention.add_argument("--now", type=_timestamp, help="the time 'run' expires from")
     retention.set_defaults(func=cmd_retention)
 
-    serve = commands.add_parser("serve", help="serve GET /api/admin/metrics")
+    serve = commands.add_parser("serve", help="serve GET /api/admin/metrics and /dashboard")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
