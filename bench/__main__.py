@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "retention": [],
     "partitions": [],
     "fold_pace": [],
+    "dashboard": [],
 }
 
 

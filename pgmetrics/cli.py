@@ -285,10 +285,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
             "serve: OBSERVABILITY_METRICS_ADMIN_TOKEN is not set: every request will be refused",
             file=sys.stderr,
         )
+    from pgmetrics.web.dashboard.asgi_app import DashboardApp
+
     storage = DatabaseMetricsStorage(_dsn())
+    dashboard = DashboardApp(_dsn())
     try:
-        uvicorn.run(AdminServer(storage), host=args.host, port=args.port, log_level="info")
+        server = AdminServer(storage, dashboard=dashboard)
+        uvicorn.run(server, host=args.host, port=args.port, log_level="info")
     finally:
+        dashboard.dashboard.close()
         storage.close()
 
 
@@ -375,9 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="serve GET /api/admin/metrics",
-        description="Serves the admin endpoint GET /api/admin/metrics on uvicorn, behind "
-        "OBSERVABILITY_METRICS_ADMIN_TOKEN.",
+        help="serve GET /api/admin/metrics and /dashboard",
+        description="Serves the admin endpoint GET /api/admin/metrics and the dashboard at /dashboard "
+        "on uvicorn, behind OBSERVABILITY_METRICS_ADMIN_TOKEN.",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

@@ -69,3 +69,76 @@ UNSCHEDULE_RETENTION: LiteralString = "SELECT pgmetrics.unschedule_retention() A
 SET_SETTING: LiteralString = (
     "SELECT pgmetrics.set_setting(name => %(name)s, value => %(value)s) AS value"
 )
+
+# The dashboard's reads (pgmetrics.web.dashboard), each through a function the reader may run.
+# One row per key over the whole range: the tables and the overview's counts.
+DASHBOARD_ROUTE_KEYS: LiteralString = """
+SELECT route AS name, method, total_requests AS total, successful, failed, error_rate,
+    average_duration_ms, min_duration_ms, max_duration_ms,
+    p50_duration_ms, p95_duration_ms, p99_duration_ms, last_request_at AS last_at
+FROM pgmetrics.route_metrics_summary(
+    start => %(start)s, "end" => %(end)s, bucket => 'all',
+    route => %(route)s, method => %(method)s, tz => %(tz)s
+)
+"""
+
+DASHBOARD_OPERATION_KEYS: LiteralString = """
+SELECT operation AS name, NULL::text AS method, total_executions AS total, successful, failed,
+    error_rate, average_duration_ms, min_duration_ms, max_duration_ms,
+    p50_duration_ms, p95_duration_ms, p99_duration_ms, last_execution_at AS last_at
+FROM pgmetrics.operation_metrics_summary(
+    start => %(start)s, "end" => %(end)s, bucket => 'all', operation => %(operation)s, tz => %(tz)s
+)
+"""
+
+# Per bucket: every key's counts summed (name NULL), and the rows of the keys asked for.
+DASHBOARD_ROUTE_SERIES: LiteralString = """
+WITH s AS (
+    SELECT * FROM pgmetrics.route_metrics_summary(
+        start => %(start)s, "end" => %(end)s, bucket => %(bucket)s,
+        route => %(route)s, method => %(method)s, tz => %(tz)s
+    )
+)
+SELECT bucket_start, NULL::text AS name, NULL::text AS method,
+    sum(total_requests)::bigint AS total, sum(failed)::bigint AS failed,
+    NULL::float8 AS p50_duration_ms, NULL::float8 AS p95_duration_ms,
+    NULL::float8 AS p99_duration_ms
+FROM s GROUP BY bucket_start
+UNION ALL
+SELECT s.bucket_start, s.route, s.method, s.total_requests, s.failed,
+    s.p50_duration_ms, s.p95_duration_ms, s.p99_duration_ms
+FROM s JOIN unnest(%(names)s::text[], %(methods)s::text[]) AS k (name, method)
+    ON s.route = k.name AND s.method = k.method
+ORDER BY 1
+"""
+
+DASHBOARD_OPERATION_SERIES: LiteralString = """
+WITH s AS (
+    SELECT * FROM pgmetrics.operation_metrics_summary(
+        start => %(start)s, "end" => %(end)s, bucket => %(bucket)s,
+        operation => %(operation)s, tz => %(tz)s
+    )
+)
+SELECT bucket_start, NULL::text AS name, NULL::text AS method,
+    sum(total_executions)::bigint AS total, sum(failed)::bigint AS failed,
+    NULL::float8 AS p50_duration_ms, NULL::float8 AS p95_duration_ms,
+    NULL::float8 AS p99_duration_ms
+FROM s GROUP BY bucket_start
+UNION ALL
+SELECT s.bucket_start, s.operation, NULL, s.total_executions, s.failed,
+    s.p50_duration_ms, s.p95_duration_ms, s.p99_duration_ms
+FROM s WHERE s.operation = ANY(%(names)s::text[])
+ORDER BY 1
+"""
+
+ROUTE_DURATION_HISTOGRAM: LiteralString = """
+SELECT lower_ms, upper_ms, count FROM pgmetrics.route_duration_histogram(
+    start => %(start)s, "end" => %(end)s, route => %(route)s, method => %(method)s
+)
+"""
+
+OPERATION_DURATION_HISTOGRAM: LiteralString = """
+SELECT lower_ms, upper_ms, count FROM pgmetrics.operation_duration_histogram(
+    start => %(start)s, "end" => %(end)s, operation => %(operation)s
+)
+"""

@@ -127,3 +127,11 @@ def test_the_installed_wheel_deploys_from_anywhere(
 
     # The installed package prints the script the checkout prints.
     assert run(str(venv / "bin" / "pgmetrics"), "sql") == render(read_plan(project_dir()).steps)
+
+
+def test_the_wheel_carries_the_dashboard_assets(wheel: Path) -> None:
+    static = ROOT / "pgmetrics" / "web" / "dashboard" / "static"
+    with zipfile.ZipFile(wheel) as archive:
+        for path in sorted(static.iterdir()):
+            name = f"pgmetrics/web/dashboard/static/{path.name}"
+            assert archive.read(name) == path.read_bytes(), name

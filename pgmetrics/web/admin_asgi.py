@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from pgmetrics.api import StorageRef
@@ -16,6 +16,9 @@ from pgmetrics.storage import MetricsStorage
 from pgmetrics.web.admin import Refusal, admit, answer, read_metrics
 from pgmetrics.web.asgi import Receive, Scope, Send
 from pgmetrics.web.openapi import OPENAPI
+
+if TYPE_CHECKING:
+    from pgmetrics.web.dashboard.asgi_app import DashboardApp
 
 
 async def _respond(
@@ -63,11 +66,18 @@ class MetricsAdminApp:
 
 
 class AdminServer:
-    """What ``pgmetrics serve`` runs: the endpoint at /api/admin/metrics and its OpenAPI
-    description at /openapi.json."""
+    """What ``pgmetrics serve`` runs: the endpoint at /api/admin/metrics, its OpenAPI
+    description at /openapi.json and, when given, the dashboard at /dashboard."""
 
-    def __init__(self, storage: MetricsStorage | None = None, *, token: str | None = None) -> None:
+    def __init__(
+        self,
+        storage: MetricsStorage | None = None,
+        *,
+        token: str | None = None,
+        dashboard: DashboardApp | None = None,
+    ) -> None:
         self.admin = MetricsAdminApp(storage, token=token)
+        self.dashboard = dashboard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -82,6 +92,10 @@ class AdminServer:
             return
         if scope["path"] == "/api/admin/metrics":
             await self.admin(scope, receive, send)
+        elif self.dashboard is not None and (
+            scope["path"] == "/dashboard" or scope["path"].startswith("/dashboard/")
+        ):
+            await self.dashboard(scope, receive, send)
         elif scope["path"] == "/openapi.json":
             await _respond(send, 200, OPENAPI)
         else:

@@ -1,5 +1,5 @@
 BEGIN;
-SELECT plan(56);
+SELECT plan(57);
 
 -- The roles of the matrix: the two group roles, a fresh role with neither, and PUBLIC, plus
 -- one login role per group for the behavioural checks.
@@ -60,6 +60,10 @@ SELECT set_eq(
         ('function', 'pgmetrics.route_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text,text)',
          'pgmetrics_reader', 'EXECUTE'),
         ('function', 'pgmetrics.operation_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text)',
+         'pgmetrics_reader', 'EXECUTE'),
+        ('function', 'pgmetrics.route_duration_histogram(timestamp with time zone,timestamp with time zone,text,text)',
+         'pgmetrics_reader', 'EXECUTE'),
+        ('function', 'pgmetrics.operation_duration_histogram(timestamp with time zone,timestamp with time zone,text)',
          'pgmetrics_reader', 'EXECUTE'),
         ('aggregate', 'pgmetrics._histogram_concat(integer[])', 'pgmetrics_reader', 'EXECUTE'),
         ('view', 'pgmetrics.route_metrics_by_hour', 'pgmetrics_reader', 'SELECT'),
@@ -144,6 +148,8 @@ SELECT set_eq(
         ('function', 'pgmetrics.report_status()', 'EXECUTE'),
         ('function', 'pgmetrics.route_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text,text)', 'EXECUTE'),
         ('function', 'pgmetrics.operation_duration_quantile(double precision,timestamp with time zone,timestamp with time zone,text)', 'EXECUTE'),
+        ('function', 'pgmetrics.route_duration_histogram(timestamp with time zone,timestamp with time zone,text,text)', 'EXECUTE'),
+        ('function', 'pgmetrics.operation_duration_histogram(timestamp with time zone,timestamp with time zone,text)', 'EXECUTE'),
         ('function', 'pgmetrics._histogram_concat(integer[])', 'EXECUTE'),
         ('relation', 'pgmetrics.route_metrics_by_hour', 'SELECT'),
         ('relation', 'pgmetrics.route_metrics_by_day', 'SELECT'),
@@ -222,6 +228,9 @@ SELECT lives_ok(
 SELECT lives_ok($$SELECT pgmetrics.route_duration_quantile(0.99, '2020-01-01', '2100-01-01'),
                          pgmetrics.operation_duration_quantile(0.99, '2020-01-01', '2100-01-01')$$,
     'reader: the quantile functions work');
+SELECT lives_ok($$SELECT * FROM pgmetrics.route_duration_histogram('2020-01-01', '2100-01-01')
+                  UNION ALL SELECT * FROM pgmetrics.operation_duration_histogram('2020-01-01', '2100-01-01')$$,
+    'reader: the histogram functions work');
 SELECT throws_ok($$SELECT pgmetrics.record_route_metric('/matrix', 'GET', true, 1.5)$$, '42501', NULL,
     'reader: record_route_metric is denied');
 SELECT throws_ok($$SELECT pgmetrics.record_operation_metric('matrix.op', true, 1.5)$$, '42501', NULL,

@@ -1,0 +1,150 @@
+-- Deploy pgmetrics:function_operation_duration_histogram to pg
+-- requires: table_rollup_watermark
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION pgmetrics.operation_duration_histogram(
+    start timestamptz,
+    "end" timestamptz,
+    operation text DEFAULT NULL
+)
+RETURNS TABLE (lower_ms double precision, upper_ms double precision, count bigint)
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
+SET plan_cache_mode = force_custom_plan
+SET max_parallel_workers_per_gather = 0
+AS $$
+DECLARE
+    -- The rows of the range as operation_metrics_summary reads them with bucket all, every key together.
+    v_hour_start timestamptz;
+    v_hour_end timestamptz;
+    v_horizon timestamptz;
+    v_day_start timestamptz;
+    v_day_end timestamptz;
+    v_month_start timestamptz;
+    v_month_end timestamptz;
+    v_cover_start timestamptz;
+    v_cover_end timestamptz;
+    -- The rollups hold the hours before this; later hours are read from the hourly tier.
+    v_rolled timestamptz;
+BEGIN
+    PERFORM pgmetrics._check_summary_range(operation_duration_histogram.start, operation_duration_histogram."end", 'all', 'UTC');
+    v_hour_start := pg_catalog.date_trunc('hour', operation_duration_histogram.start - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 hour';
+    v_hour_end := pg_catalog.date_trunc('hour', operation_duration_histogram."end" - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 hour';
+    -- Retention has deleted the hours before the detail cutoff of its latest run.
+    SELECT COALESCE(pg_catalog.max((r.result ->> 'detail_cutoff')::timestamptz), '-infinity')
+    INTO v_horizon
+    FROM pgmetrics.retention_runs AS r;
+    SELECT w.rolled_until INTO v_rolled FROM pgmetrics.rollup_watermark AS w;
+    -- Whole UTC days, and whole months among them; an edge day whose hours expired counts whole.
+    v_day_start := pg_catalog.date_trunc('day', v_hour_start, 'UTC');
+    IF v_day_start < v_hour_start AND v_day_start >= v_horizon THEN
+        v_day_start := v_day_start + INTERVAL '1 day';
+    END IF;
+    v_day_end := pg_catalog.date_trunc('day', v_hour_end, 'UTC');
+    IF v_day_end < v_hour_end AND v_day_end < v_horizon THEN
+        v_day_end := v_day_end + INTERVAL '1 day';
+    END IF;
+    IF v_day_start >= v_day_end THEN
+        v_day_start := v_hour_end;
+        v_day_end := v_hour_end;
+    END IF;
+    v_month_start := pg_catalog.date_trunc('month', v_day_start - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 month';
+    v_month_end := pg_catalog.date_trunc('month', v_day_end, 'UTC');
+    IF v_month_start >= v_month_end THEN
+        v_month_start := v_hour_end;
+        v_month_end := v_hour_end;
+    END IF;
+    v_cover_start := v_day_start;
+    v_cover_end := v_day_end;
+
+    -- Every bucket of every row summed in one grouping, as the quantile functions sum them.
+    RETURN QUERY WITH parts AS MATERIALIZED (
+        SELECT r.duration_histogram AS histogram, r.zero_count AS z, r.min_duration_ms AS lo, r.max_duration_ms AS hi
+        FROM pgmetrics.operation_metrics_rollup AS r
+        WHERE r.grain = 'month' AND r.zone = 'UTC' AND r.period_start >= v_month_start AND r.period_start < v_month_end
+            AND (operation_duration_histogram.operation IS NULL OR r.operation = operation_duration_histogram.operation)
+        UNION ALL
+        SELECT r.duration_histogram, r.zero_count, r.min_duration_ms, r.max_duration_ms
+        FROM pgmetrics.operation_metrics_rollup AS r
+        WHERE r.grain = 'day' AND r.zone = 'UTC' AND r.period_start >= v_day_start AND r.period_start < v_day_end
+            AND (r.period_start < v_month_start OR r.period_start >= v_month_end)
+            AND (operation_duration_histogram.operation IS NULL OR r.operation = operation_duration_histogram.operation)
+        UNION ALL
+        SELECT h.duration_histogram, h.zero_count, h.min_duration_ms, h.max_duration_ms
+        FROM pgmetrics.operation_metrics AS h
+        WHERE (
+            (h.period_start >= v_hour_start AND h.period_start < v_cover_start)
+            OR (h.period_start >= v_cover_end AND h.period_start < v_hour_end)
+            OR (h.period_start >= GREATEST(v_cover_start, v_rolled) AND h.period_start < v_cover_end)
+        )
+            AND (operation_duration_histogram.operation IS NULL OR h.operation = operation_duration_histogram.operation)
+        UNION ALL
+        -- Cells and events not folded yet.
+        SELECT c.duration_histogram, c.zero_count, c.min_duration_ms, c.max_duration_ms
+        FROM pgmetrics.operation_cells AS c
+        WHERE c.period_start >= v_hour_start AND c.period_start < v_hour_end
+            AND (operation_duration_histogram.operation IS NULL OR c.operation = operation_duration_histogram.operation)
+        UNION ALL
+        SELECT
+            CASE WHEN e.duration_ms > 0 THEN ARRAY[(CASE
+                WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
+                    THEN pg_catalog.ceil(l.x)::int
+                ELSE pgmetrics._histogram_bucket(e.duration_ms)
+            END) << 15 | 1] ELSE '{}'::int [] END,
+            (e.duration_ms = 0)::int, e.duration_ms, e.duration_ms
+        FROM pgmetrics.operation_events AS e
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
+        ) AS l (x)
+        WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
+            AND (operation_duration_histogram.operation IS NULL OR e.operation = operation_duration_histogram.operation)
+    ),
+    totals AS (
+        SELECT
+            pg_catalog.sum(p.z) AS z, pg_catalog.min(p.lo) AS lo, pg_catalog.max(p.hi) AS hi,
+            pg_catalog.count(*) AS parts
+        FROM parts AS p
+    ),
+    buckets AS (
+        SELECT u.e >> 15 AS bucket, pg_catalog.sum(u.e & 32767) AS c
+        FROM parts AS p CROSS JOIN LATERAL pg_catalog.unnest(p.histogram) AS u (e)
+        GROUP BY 1
+        HAVING pg_catalog.sum(u.e & 32767) > 0
+    ),
+    merged AS (
+        SELECT NULL::int AS bucket, t.z AS c FROM totals AS t WHERE t.z > 0
+        UNION ALL
+        SELECT b.bucket, b.c FROM buckets AS b
+    )
+    -- Bucket k holds the durations in (g^(k-1), g^k]; the zeros are a bucket of their own, [0, 0].
+    SELECT
+        CASE WHEN m.bucket IS NULL THEN 0 ELSE pg_catalog.exp(GREATEST((m.bucket - 1) * 0.020000666706669435::double precision, -708.3964185322641)) END,
+        CASE WHEN m.bucket IS NULL THEN 0 ELSE pg_catalog.exp(LEAST(m.bucket * 0.020000666706669435::double precision, 709.782712893384)) END,
+        m.c::bigint
+    FROM merged AS m
+    ORDER BY m.bucket NULLS FIRST;
+END
+$$;
+
+COMMENT ON FUNCTION pgmetrics.operation_duration_histogram(timestamptz, timestamptz, text) IS
+'The merged duration histogram of the operation executions over [start, end), every key together, one row per '
+'non-empty '
+'1 % bucket from the shortest: lower_ms < a duration <= upper_ms, and count; the zero durations are the row '
+'lower_ms = upper_ms = 0. Read from the month and day rollups, the hourly tier at the edges and the pending cells '
+'and events, the range counted as operation_metrics_summary counts it with bucket all, so the counts add up to its '
+'total. operation filters when not NULL. No rows when nothing was recorded. '
+'Raises 22004 for a NULL start or end and '
+'22023 for infinite bounds, start after end.';
+
+REVOKE ALL ON FUNCTION pgmetrics.operation_duration_histogram(timestamptz, timestamptz, text) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.operation_duration_histogram(timestamptz, timestamptz, text) TO pgmetrics_reader;
+
+COMMIT;
