@@ -249,10 +249,6 @@ class Aggregator:
         cell = buffer.operations[key] = Cell()
         return cell
 
-    def has_buffer(self) -> bool:
-        """Whether the calling thread has recorded into this aggregator."""
-        return hasattr(self._local, "buffer")
-
     def take(self, routes: RouteCells, operations: OperationCells) -> None:
         """Moves every thread's cells into ``routes`` and ``operations``."""
         with self._take_lock:

@@ -103,6 +103,9 @@ class Flusher:
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.closed = False
+        # Run by the thread when it starts, before its first wait: work a record must not wait
+        # for (claiming a spool).
+        self.on_start: Callable[[], None] | None = None
         self.rejected_batches = 0
         self.dropped_cells = 0
         self._init_state()
@@ -316,6 +319,11 @@ class Flusher:
     def _run(self) -> None:
         failures = 0
         stop, wake = self._stop, self._wake
+        if self.on_start is not None:
+            try:
+                self.on_start()
+            except Exception:
+                logger.exception("pgmetrics: starting the flusher failed")
         while not stop.is_set():
             wake.wait(self.interval if failures == 0 else self.backoff(failures - 1))
             wake.clear()
