@@ -111,9 +111,11 @@ class Flusher:
         self._init_state()
 
     def _init_state(self) -> None:
-        self._send_lock = threading.Lock()  # one sender at a time: the thread, flush() or close()
-        self._pending_lock = threading.Lock()  # the pending list, for readers
-        self._start_lock = threading.Lock()
+        # Reentrant, as a SIGTERM handler delivers in the main thread, which may hold them below
+        # in its stack (pgmetrics.shutdown).
+        self._send_lock = threading.RLock()  # one sender at a time: the thread, flush() or close()
+        self._pending_lock = threading.RLock()  # the pending list, for readers
+        self._start_lock = threading.RLock()
         self._pending: list[Batch] = []
         # Batches delivered while a read was under way, which that read must still weigh.
         self._delivered: list[Batch] = []

@@ -32,14 +32,14 @@ class SpoolHandoff:
         self._cut_in_flight = cut_in_flight
         self.overflowed_events = 0
         self._claimed = False
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def after_fork_in_child(self) -> None:
         if self.spool is not None:
             self.spool.after_fork_in_child()
         # The child may claim what the spool holds: the parent's claims stay the parent's.
         self._claimed = False
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def claim(self) -> None:
         """Claims the batches left in the spool, once, and queues them ahead of what is pending.

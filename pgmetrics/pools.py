@@ -82,7 +82,8 @@ class Pools:
             raise ValueError(f"read_database must be a non-empty DSN, got {read_database!r}")
         self.replica_conninfo = read_database
         self._replica_pool: Pool | None = None
-        self._lock = threading.Lock()
+        # Reentrant: a SIGTERM handler may deliver while its thread holds it (pgmetrics.shutdown).
+        self._lock = threading.RLock()
 
     def connection_string(self, statement_timeout: float, conninfo: str | None = None) -> str:
         """The DSN (``conninfo``, by default the storage's) with pgmetrics' timeouts and
@@ -204,7 +205,7 @@ class Pools:
         if self._replica_pool is not None:
             _INHERITED.append(self._replica_pool)
             self._replica_pool = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
 
 # Pools a forked child inherited: kept referenced, so that they are never closed (or collected,

@@ -52,7 +52,7 @@ class _Unreplayed:
     def __init__(self, max_cells: int) -> None:
         self.max_cells = max_cells
         self.floor: str | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._batches: list[Batch] = []
         self._cells = 0
         self._readers = 0
