@@ -94,6 +94,13 @@ class KeyLimiter:
             self._keys.clear()
             self._cells = 0
 
+    def forget_before(self, hour: int) -> None:
+        """Forgets the keys of the hours before ``hour``, whose cells are gone: their room is
+        free again."""
+        with self._lock:
+            for kind_hour in [kind_hour for kind_hour in self._keys if kind_hour[1] < hour]:
+                self._cells -= len(self._keys.pop(kind_hour))
+
 
 class _ThreadBuffer:
     __slots__ = ("lock", "operations", "routes", "thread")
