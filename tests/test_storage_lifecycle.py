@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
-from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage
+from pgmetrics import DatabaseMetricsStorage, MemoryMetricsStorage, shutdown
 from pgmetrics.spool import Spool
 from tests.conftest import Database
 from tests.real_servers import free_port
@@ -181,3 +181,15 @@ def test_a_role_that_may_not_fold_stops_asking_and_still_delivers(
     assert "does not fold" in fold_logs[0].getMessage()
     assert storage.rejected_batches == 0
     assert route_totals(db.dsn) == {"/nofold": (3, 0, 3.0)}
+
+
+def test_close_leaves_the_sigterm_targets_and_a_record_after_it_comes_back(db: Database) -> None:
+    storage = DatabaseMetricsStorage(db.dsn, batch_interval=3600)
+    storage.start()
+    assert storage in shutdown._targets
+    storage.close()
+    assert storage not in shutdown._targets
+    storage.record_route_metric("/after", "GET", True, 1.0, AT)
+    assert storage in shutdown._targets
+    storage.close()
+    assert route_totals(db.dsn) == {"/after": (1, 0, 1.0)}
