@@ -27,12 +27,7 @@ _DEADLINE_GRACE = 1.0
 
 
 class DatabaseMetricsStorage(BaseMetricsStorage):
-    """A composition of the connection pools (``pgmetrics.pools``), delivery
-    (``pgmetrics.delivery``), the flusher thread (``pgmetrics.flusher``), the spool hand-off
-    (``pgmetrics.handoff``), reads (``pgmetrics.reads``) and the ends of the process
-    (``pgmetrics.lifecycle``, ``pgmetrics.shutdown``).
-
-    Records into per-thread in-memory cells; a daemon thread sends them every ``batch_interval``
+    """Records into per-thread in-memory cells; a daemon thread sends them every ``batch_interval``
     seconds as one ``pgmetrics.ingest_batch`` call and retries failed batches under their id.
 
     ``database`` is a DSN (the storage then owns two small pools, one for delivery and one for
@@ -54,6 +49,11 @@ class DatabaseMetricsStorage(BaseMetricsStorage):
     (libpq's parameters, in seconds here) let the kernel notice a peer that vanished. A
     parameter the DSN sets itself is left as it is. Memory holds at most ``max_cells``
     (key, hour) cells across all hours, and a batch carries at most ``max_batch_cells``.
+
+    The storage composes the connection pools (``pgmetrics.pools``), delivery
+    (``pgmetrics.delivery``), the flusher thread (``pgmetrics.flusher``), the spool hand-off
+    (``pgmetrics.handoff``), reads (``pgmetrics.reads``) and the ends of the process
+    (``pgmetrics.lifecycle``, ``pgmetrics.shutdown``).
     """
 
     def __init__(
