@@ -193,3 +193,22 @@ def test_close_leaves_the_sigterm_targets_and_a_record_after_it_comes_back(db: D
     assert storage in shutdown._targets
     storage.close()
     assert route_totals(db.dsn) == {"/after": (1, 0, 1.0)}
+
+
+_EXIT = """
+    import logging, sys
+    from datetime import UTC, datetime
+    from pgmetrics import DatabaseMetricsStorage
+
+    logging.basicConfig(stream=sys.stdout, level=logging.WARNING)
+    storage = DatabaseMetricsStorage(sys.argv[1], batch_interval=3600)
+    storage.record_route_metric("/exit", "GET", True, 1.0, datetime(2026, 3, 2, 10, tzinfo=UTC))
+    storage.get_route_metrics()
+    # Interpreter exit closes the storage and its pools.
+"""
+
+
+def test_interpreter_exit_stops_the_pools_without_a_warning(db: Database, tmp_path: Path) -> None:
+    output = run_script(tmp_path, "exit", _EXIT, db.dsn)
+    assert "couldn't stop" not in output
+    assert route_totals(db.dsn) == {"/exit": (1, 0, 1.0)}
