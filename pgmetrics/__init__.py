@@ -14,11 +14,12 @@ from pgmetrics.database import DatabaseMetricsStorage
 from pgmetrics.memory import MemoryMetricsStorage
 from pgmetrics.storage import MetricsStorage
 from pgmetrics.track import track_operation
-from pgmetrics.types import MetricsReport, OperationMetrics, RouteMetrics, TimeRange
+from pgmetrics.types import Bucket, MetricsReport, OperationMetrics, RouteMetrics, TimeRange
 
 __version__ = "0.6.0"
 
 __all__ = [
+    "Bucket",
     "DatabaseMetricsStorage",
     "MemoryMetricsStorage",
     "MetricsReport",

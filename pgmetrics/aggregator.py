@@ -3,6 +3,13 @@
 Each thread records into its own cell maps, guarded by its own lock, so threads never wait for one
 another: the only other party that takes a thread's lock is the collector, once per flush, to swap
 the maps out.
+
+A SIGTERM handler runs in the main thread between two bytecodes, maybe in the middle of a record
+that holds the main thread's lock: collecting from that handler, the main thread's maps are
+taken without the lock (nothing else writes them while the handler runs), and the cell that
+record was writing is settled to the events its histogram counts, so that what is sent is
+consistent (the interrupted event itself, which its record never returned from, is left out).
+The locks other than the per-thread ones are reentrant, so that the handler may take them again.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import time
 import weakref
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from pgmetrics.cells import (
     OVERFLOW,
@@ -60,7 +68,7 @@ class KeyLimiter:
             raise ValueError(f"max_cells must be >= 1, got {max_cells}")
         self.max_keys = max_keys
         self.max_cells = max_cells
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._keys: dict[tuple[str, int], set[object]] = {}
         self._cells = 0
         self.overflowed_events = 0
@@ -85,6 +93,13 @@ class KeyLimiter:
         with self._lock:
             self._keys.clear()
             self._cells = 0
+
+    def forget_before(self, hour: int) -> None:
+        """Forgets the keys of the hours before ``hour``, whose cells are gone: their room is
+        free again."""
+        with self._lock:
+            for kind_hour in [kind_hour for kind_hour in self._keys if kind_hour[1] < hour]:
+                self._cells -= len(self._keys.pop(kind_hour))
 
 
 class _ThreadBuffer:
@@ -112,9 +127,9 @@ class Aggregator:
         self.limiter = KeyLimiter(self.max_keys, self.max_cells)
         self._local = threading.local()
         self._buffers: list[_ThreadBuffer] = []
-        self._buffers_lock = threading.Lock()
+        self._buffers_lock = threading.RLock()
         # Takes run one at a time: two merging into one map would lose each other's counts.
-        self._take_lock = threading.Lock()
+        self._take_lock = threading.RLock()
 
     def _register(self) -> _ThreadBuffer:
         buffer = _ThreadBuffer(threading.current_thread())
@@ -249,10 +264,6 @@ class Aggregator:
         cell = buffer.operations[key] = Cell()
         return cell
 
-    def has_buffer(self) -> bool:
-        """Whether the calling thread has recorded into this aggregator."""
-        return hasattr(self._local, "buffer")
-
     def take(self, routes: RouteCells, operations: OperationCells) -> None:
         """Moves every thread's cells into ``routes`` and ``operations``."""
         with self._take_lock:
@@ -268,11 +279,18 @@ class Aggregator:
             # added and still writes to, and the next take would add that cell to itself.
             taken_routes: RouteCells = {}
             taken_operations: OperationCells = {}
-            with buffer.lock:
+            locked = _hold(buffer)
+            try:
                 if buffer.routes:
                     taken_routes, buffer.routes = buffer.routes, {}
                 if buffer.operations:
                     taken_operations, buffer.operations = buffer.operations, {}
+            finally:
+                if locked:
+                    buffer.lock.release()
+            if not locked:
+                _settle(taken_routes)
+                _settle(taken_operations)
             merge_cells(routes, taken_routes)
             merge_cells(operations, taken_operations)
             if not buffer.thread.is_alive():
@@ -289,13 +307,55 @@ class Aggregator:
         with self._buffers_lock:
             buffers = list(self._buffers)
         for buffer in buffers:
-            with buffer.lock:
-                merge_cells(routes, buffer.routes, copy=True)
-                merge_cells(operations, buffer.operations, copy=True)
+            locked = _hold(buffer)
+            try:
+                found_routes: RouteCells = {}
+                found_operations: OperationCells = {}
+                merge_cells(found_routes, buffer.routes, copy=True)
+                merge_cells(found_operations, buffer.operations, copy=True)
+            finally:
+                if locked:
+                    buffer.lock.release()
+            if not locked:
+                _settle(found_routes)
+                _settle(found_operations)
+            merge_cells(routes, found_routes)
+            merge_cells(operations, found_operations)
 
     def after_fork_in_child(self) -> None:
         """Starts over: the parent's cells belong to the parent, and its locks may be held."""
         self._reset()
+
+
+# How long a thread collecting its own buffer waits for its lock before it concludes that it holds
+# the lock itself, below in its stack (a signal handler interrupted its record).
+_OWN_LOCK_WAIT = 0.1
+
+
+def _hold(buffer: _ThreadBuffer) -> bool:
+    """Takes the buffer's lock; False (and no lock) when the calling thread is the buffer's own
+    and the lock stays taken: only a record of its own, which a signal handler interrupted, holds
+    it that long."""
+    if buffer.thread is not threading.current_thread():
+        buffer.lock.acquire()
+        return True
+    return buffer.lock.acquire(timeout=_OWN_LOCK_WAIT)
+
+
+def _settle(cells: dict[Any, Cell]) -> None:
+    """Makes each cell count the events its histogram counts: a record interrupted halfway has
+    raised the total (and maybe ``successful``) but not the histogram yet, or made an empty cell.
+    """
+    for key, cell in list(cells.items()):
+        histogram = cell.histogram
+        events = histogram.zero_count + sum(histogram.counts.values())
+        if events == cell.total:
+            continue
+        if events == 0:
+            del cells[key]
+            continue
+        cell.total = events
+        cell.successful = min(cell.successful, events)
 
 
 _AGGREGATORS: weakref.WeakSet[Aggregator] = weakref.WeakSet()

@@ -10,7 +10,7 @@ from pgmetrics.config import load_settings
 from pgmetrics.database import DatabaseMetricsStorage
 from pgmetrics.memory import MemoryMetricsStorage
 from pgmetrics.storage import MetricsStorage
-from pgmetrics.types import MetricsReport, OperationMetrics, RouteMetrics, TimeRange
+from pgmetrics.types import Bucket, MetricsReport, OperationMetrics, RouteMetrics, TimeRange
 
 _lock = threading.Lock()
 _storage: MetricsStorage | None = None
@@ -101,7 +101,7 @@ def get_route_metrics(
     route: str | None = None,
     method: str | None = None,
     time_range: TimeRange | None = None,
-    bucket: str = "hour",
+    bucket: Bucket = "hour",
     tz: str = "UTC",
 ) -> MetricsReport[RouteMetrics]:
     return get_storage().get_route_metrics(route, method, time_range, bucket, tz)
@@ -110,7 +110,7 @@ def get_route_metrics(
 def get_operation_metrics(
     operation: str | None = None,
     time_range: TimeRange | None = None,
-    bucket: str = "hour",
+    bucket: Bucket = "hour",
     tz: str = "UTC",
 ) -> MetricsReport[OperationMetrics]:
     return get_storage().get_operation_metrics(operation, time_range, bucket, tz)

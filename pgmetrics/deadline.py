@@ -25,7 +25,7 @@ class Deadline:
 
     def __init__(self, conn: Any, at: float) -> None:
         self._conn = conn
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._ended = False
         self.fired = False
         self.at = at

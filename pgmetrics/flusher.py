@@ -103,14 +103,19 @@ class Flusher:
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.closed = False
+        # Run by the thread when it starts, before its first wait: work a record must not wait
+        # for (claiming a spool).
+        self.on_start: Callable[[], None] | None = None
         self.rejected_batches = 0
         self.dropped_cells = 0
         self._init_state()
 
     def _init_state(self) -> None:
-        self._send_lock = threading.Lock()  # one sender at a time: the thread, flush() or close()
-        self._pending_lock = threading.Lock()  # the pending list, for readers
-        self._start_lock = threading.Lock()
+        # Reentrant, as a SIGTERM handler delivers in the main thread, which may hold them below
+        # in its stack (pgmetrics.shutdown).
+        self._send_lock = threading.RLock()  # one sender at a time: the thread, flush() or close()
+        self._pending_lock = threading.RLock()  # the pending list, for readers
+        self._start_lock = threading.RLock()
         self._pending: list[Batch] = []
         # Batches delivered while a read was under way, which that read must still weigh.
         self._delivered: list[Batch] = []
@@ -316,6 +321,11 @@ class Flusher:
     def _run(self) -> None:
         failures = 0
         stop, wake = self._stop, self._wake
+        if self.on_start is not None:
+            try:
+                self.on_start()
+            except Exception:
+                logger.exception("pgmetrics: starting the flusher failed")
         while not stop.is_set():
             wake.wait(self.interval if failures == 0 else self.backoff(failures - 1))
             wake.clear()

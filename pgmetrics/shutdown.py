@@ -27,9 +27,6 @@ from typing import Any, Protocol
 
 logger = logging.getLogger("pgmetrics")
 
-# Beyond the targets' own shutdown timeouts, for the thread to start and log.
-_GRACE = 5.0
-
 
 class Drainable(Protocol):
     shutdown_timeout: float
@@ -49,6 +46,7 @@ def register(target: Drainable) -> None:
 
 
 def unregister(target: Drainable) -> None:
+    """``target`` no longer delivers on SIGTERM (it was closed)."""
     _targets.discard(target)
 
 
@@ -69,32 +67,18 @@ def install_sigterm_handler() -> bool:
 
 def drain_all(reason: str) -> bool:
     """Every registered storage delivers what it holds now, spooling the rest; True when all was
-    delivered. Runs in a thread of its own, waited for up to the storages' shutdown timeouts:
-    the thread a signal interrupted may hold a lock that delivery needs."""
-    targets = list(_targets)
-    if not targets:
-        return True
-    results: list[bool] = []
-
-    def run() -> None:
-        for target in targets:
-            try:
-                results.append(target.drain(reason=reason))
-            except Exception:
-                logger.exception("pgmetrics: delivery at %s failed", reason)
-                results.append(False)
-
-    thread = threading.Thread(target=run, name="pgmetrics-shutdown", daemon=True)
-    thread.start()
-    limit = sum(float(target.shutdown_timeout) for target in targets) + _GRACE
-    thread.join(limit)
-    if thread.is_alive():
-        logger.error(
-            "pgmetrics: delivery at %s did not finish within %.1f s; what it held is lost",
-            reason,
-            limit,
-        )
-        return False
+    delivered. Runs in the calling thread, the one the signal interrupted: it may hold a lock
+    that delivery needs, below in its stack, so those locks are reentrant (or, for the lock of
+    its own record, left alone: pgmetrics.aggregator), and every wait on another thread is
+    bounded by the storage's shutdown timeout. A thread of its own would wait on such a lock
+    until it gave up, with nothing delivered."""
+    results = []
+    for target in list(_targets):
+        try:
+            results.append(target.drain(reason=reason))
+        except Exception:
+            logger.exception("pgmetrics: delivery at %s failed", reason)
+            results.append(False)
     return all(results)
 
 

@@ -351,10 +351,6 @@ class Spool:
             raise ValueError("its name is not its batch id")
         return batch
 
-    def holds(self, batch_id: uuid.UUID) -> bool:
-        with self._lock:
-            return batch_id in self._claims
-
     def release(self, batch_id: uuid.UUID) -> None:
         """The batch is delivered (or its cells live on in other batches): its file goes."""
         with self._lock:

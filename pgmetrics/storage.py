@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
 
 from pgmetrics.aggregator import Aggregator
 from pgmetrics.checks import ReadFilter, check_operation_read, check_route_read
-from pgmetrics.types import MetricsReport, OperationMetrics, RouteMetrics, TimeRange
+from pgmetrics.types import Bucket, MetricsReport, OperationMetrics, RouteMetrics, TimeRange
 
 
 @runtime_checkable
@@ -42,7 +43,7 @@ class MetricsStorage(Protocol):
         route: str | None = None,
         method: str | None = None,
         time_range: TimeRange | None = None,
-        bucket: str = "hour",
+        bucket: Bucket = "hour",
         tz: str = "UTC",
     ) -> MetricsReport[RouteMetrics]: ...
 
@@ -50,7 +51,7 @@ class MetricsStorage(Protocol):
         self,
         operation: str | None = None,
         time_range: TimeRange | None = None,
-        bucket: str = "hour",
+        bucket: Bucket = "hour",
         tz: str = "UTC",
     ) -> MetricsReport[OperationMetrics]: ...
 
@@ -59,7 +60,7 @@ class MetricsStorage(Protocol):
         route: str | None = None,
         method: str | None = None,
         time_range: TimeRange | None = None,
-        bucket: str = "hour",
+        bucket: Bucket = "hour",
         tz: str = "UTC",
     ) -> MetricsReport[RouteMetrics]: ...
 
@@ -67,7 +68,7 @@ class MetricsStorage(Protocol):
         self,
         operation: str | None = None,
         time_range: TimeRange | None = None,
-        bucket: str = "hour",
+        bucket: Bucket = "hour",
         tz: str = "UTC",
     ) -> MetricsReport[OperationMetrics]: ...
 
@@ -116,6 +117,20 @@ class BaseMetricsStorage:
     def _recorded_after_close(self) -> None:
         """What a record after ``close()`` sets in motion; nothing by default."""
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self, timeout: float | None = None) -> None:
+        raise NotImplementedError
+
     @property
     def overflowed_events(self) -> int:
         """Events counted under ``__overflow__`` because their key was past the cap."""
@@ -126,7 +141,7 @@ class BaseMetricsStorage:
         route: str | None = None,
         method: str | None = None,
         time_range: TimeRange | None = None,
-        bucket: str = "hour",
+        bucket: Bucket = "hour",
         tz: str = "UTC",
     ) -> MetricsReport[RouteMetrics]:
         return self._route_report(check_route_read(route, method, time_range, bucket, tz))
@@ -135,7 +150,7 @@ class BaseMetricsStorage:
         self,
         operation: str | None = None,
         time_range: TimeRange | None = None,
-        bucket: str = "hour",
+        bucket: Bucket = "hour",
         tz: str = "UTC",
     ) -> MetricsReport[OperationMetrics]:
         return self._operation_report(check_operation_read(operation, time_range, bucket, tz))
@@ -145,7 +160,7 @@ class BaseMetricsStorage:
         route: str | None = None,
         method: str | None = None,
         time_range: TimeRange | None = None,
-        bucket: str = "hour",
+        bucket: Bucket = "hour",
         tz: str = "UTC",
     ) -> MetricsReport[RouteMetrics]:
         return await asyncio.to_thread(
@@ -156,7 +171,7 @@ class BaseMetricsStorage:
         self,
         operation: str | None = None,
         time_range: TimeRange | None = None,
-        bucket: str = "hour",
+        bucket: Bucket = "hour",
         tz: str = "UTC",
     ) -> MetricsReport[OperationMetrics]:
         return await asyncio.to_thread(

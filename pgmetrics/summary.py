@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 from pgmetrics.cells import Cell, OperationCells, RouteCells, copy_cell, merge_cell
 from pgmetrics.checks import ReadFilter
 from pgmetrics.times import EARLIEST, from_timestamp, hour_start
-from pgmetrics.types import OperationMetrics, RouteMetrics, TimeRange
+from pgmetrics.types import Bucket, OperationMetrics, RouteMetrics, TimeRange
 
 G = TypeVar("G", bound=Hashable)
 
 
 def bucket_start(
-    start: datetime, bucket: str, tz: ZoneInfo, time_range: TimeRange | None
+    start: datetime, bucket: Bucket, tz: ZoneInfo, time_range: TimeRange | None
 ) -> datetime:
     """The start of the bucket holding the UTC hour starting at ``start``, as the SQL summaries
     define it: ``hour`` buckets are UTC hours whatever ``tz`` (an hour is never split), ``day``,
@@ -42,7 +42,7 @@ def bucket_start(
 class _BucketStarts:
     """The start of the bucket of each hour, computed once per hour."""
 
-    def __init__(self, time_range: TimeRange | None, bucket: str, tz: ZoneInfo) -> None:
+    def __init__(self, time_range: TimeRange | None, bucket: Bucket, tz: ZoneInfo) -> None:
         self._range = time_range
         self._bucket = bucket
         self._tz = tz

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from pgmetrics import DatabaseMetricsStorage
 from tests.conftest import Database
+from tests.real_servers import free_port
 from tests.stored import route_totals
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
@@ -101,3 +103,104 @@ def test_an_ignored_sigterm_stays_ignored(db: Database, tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert route_totals(db.dsn) == {}
+
+
+_HOLDING = """
+    import sys, time
+    from datetime import UTC, datetime
+    from pgmetrics import DatabaseMetricsStorage
+
+    dsn, hold, spool = sys.argv[1], sys.argv[2], sys.argv[3] or None
+    storage = DatabaseMetricsStorage(
+        dsn, batch_interval=3600, shutdown_timeout=20, connect_timeout=1, spool_dir=spool
+    )
+    at = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
+    for i in range(500):
+        storage.record_route_metric(f"/held/{i % 5}", "GET", i % 5 != 0, 1.0, at)
+    if hold == "record":
+        # Where a record is between taking the main thread's lock and releasing it.
+        lock = storage._aggregator._local.buffer.lock
+    else:
+        # Where a read or a flush holds the storage's lock on what is pending.
+        lock = storage._flusher._pending_lock
+    lock.acquire()
+    print("holding", flush=True)
+    while True:
+        time.sleep(0.01)
+"""
+
+_LOOP = """
+    import sys
+    from datetime import UTC, datetime
+    from pgmetrics import DatabaseMetricsStorage
+
+    storage = DatabaseMetricsStorage(sys.argv[1], batch_interval=3600, shutdown_timeout=20)
+    at = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
+    for i in range(500):
+        storage.record_route_metric(f"/held/{i % 5}", "GET", i % 5 != 0, 1.0, at)
+    print("holding", flush=True)
+    i = 0
+    while True:  # the signal lands in a record, most likely while it holds its lock
+        storage.record_route_metric("/loop", "GET", i % 2 == 0, float(i % 9), at)
+        i += 1
+"""
+
+
+def _terminate_holding(tmp_path: Path, source: str, *args: str) -> int:
+    path = tmp_path / "holding.py"
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    with subprocess.Popen(
+        [sys.executable, str(path), *args], stdout=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "holding"
+            time.sleep(0.2)
+            proc.send_signal(signal.SIGTERM)
+            # Within the shutdown timeout (20 s): a drain that waited on the held lock would
+            # give up after it, with nothing delivered.
+            return proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def _held_totals(dsn: str) -> tuple[int, int]:
+    totals = route_totals(dsn)
+    held = [value for route, value in totals.items() if route.startswith("/held/")]
+    return sum(total for total, _, _ in held), sum(failed for _, failed, _ in held)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hold", ["record", "pending"])
+def test_sigterm_while_the_main_thread_holds_a_lock_delivers_everything(
+    db: Database, tmp_path: Path, hold: str
+) -> None:
+    assert _terminate_holding(tmp_path, _HOLDING, db.dsn, hold, "") == -signal.SIGTERM
+    assert _held_totals(db.dsn) == (500, 100)
+
+
+@pytest.mark.slow
+def test_sigterm_while_the_main_thread_holds_a_lock_with_the_database_down_spools_everything(
+    db: Database, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    unreachable = f"host=127.0.0.1 port={free_port()} user=postgres dbname=nothing"
+    assert _terminate_holding(tmp_path, _HOLDING, unreachable, "record", str(spool)) == (
+        -signal.SIGTERM
+    )
+    assert list(spool.glob("*.json"))
+    with DatabaseMetricsStorage(db.dsn, batch_interval=3600, spool_dir=spool) as storage:
+        assert storage.flush(10)
+    assert _held_totals(db.dsn) == (500, 100)
+
+
+@pytest.mark.slow
+def test_sigterm_in_a_tight_loop_of_records_delivers_every_completed_one(
+    db: Database, tmp_path: Path
+) -> None:
+    assert _terminate_holding(tmp_path, _LOOP, db.dsn) == -signal.SIGTERM
+    assert _held_totals(db.dsn) == (500, 100)
+    # The record the signal interrupted is left out or counted whole, never refused.
+    assert route_totals(db.dsn)["/loop"][0] > 0

@@ -377,3 +377,44 @@ def test_a_report_is_the_sequence_of_its_rows(storage: MemoryMetricsStorage) -> 
     assert not empty
     with pytest.raises(IndexError):
         empty[0]
+
+
+def test_memory_keeps_the_last_max_hours_and_counts_what_it_dropped() -> None:
+    storage = MemoryMetricsStorage(max_hours=24)
+    for hour in range(48):
+        storage.record_route_metric("/hourly", "GET", True, 1.0, T0 + timedelta(hours=hour))
+    rows = storage.get_route_metrics().rows
+    assert [row.bucket_start for row in rows] == [
+        (T0 + timedelta(hours=hour)).replace(minute=0) for hour in range(24, 48)
+    ]
+    assert storage.expired_events == 24
+    # An event older than the hours kept is dropped too, and counted.
+    storage.record_route_metric("/hourly", "GET", True, 1.0, T0)
+    assert len(storage.get_route_metrics().rows) == 24
+    assert storage.expired_events == 25
+
+
+def test_memory_holds_at_most_max_cells_and_frees_the_room_of_dropped_hours() -> None:
+    storage = MemoryMetricsStorage(max_cells=10, max_hours=1)
+    for i in range(20):
+        storage.record_route_metric(f"/cells/{i}", "GET", True, 1.0, T0)
+    routes = {row.route for row in storage.get_route_metrics().rows}
+    assert len(routes) == 11
+    assert OVERFLOW in routes
+    assert storage.overflowed_events == 10
+    later = T0 + timedelta(hours=1)
+    # The room of an hour dropped is free once the store has dropped it, at a read or flush.
+    storage.record_route_metric("/later/0", "GET", True, 1.0, later)
+    storage.flush()
+    for i in range(1, 11):
+        storage.record_route_metric(f"/later/{i}", "GET", True, 1.0, later)
+    routes = {row.route for row in storage.get_route_metrics().rows}
+    assert routes == {f"/later/{i}" for i in range(1, 11)} | {OVERFLOW}
+    assert storage.expired_events == 20
+
+
+@pytest.mark.parametrize("name", ["max_hours", "max_cells", "max_keys"])
+@pytest.mark.parametrize("value", [0, 1.5, "abc", math.inf])
+def test_memory_bounds_must_be_positive_integers(name: str, value: object) -> None:
+    with pytest.raises(ValueError, match=name):
+        MemoryMetricsStorage(**{name: value})  # type: ignore[arg-type]
