@@ -23,7 +23,6 @@ from devtools.localcluster import LocalCluster
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-PSQL = Path("/usr/lib/postgresql/15/bin/psql")
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +83,8 @@ def test_the_tour_runs_as_written(app_cluster: LocalCluster, tmp_path: Path) -> 
         return proc.stdout
 
     def psql(text: str, user: str) -> str:
-        argv = [str(PSQL), "-X", "-v", "ON_ERROR_STOP=1", "-h", "localhost", "-U", user, "app"]
+        psql = str(app_cluster.bindir / "psql")
+        argv = [psql, "-X", "-v", "ON_ERROR_STOP=1", "-h", "localhost", "-U", user, "app"]
         proc = subprocess.run(
             argv, input=text, env=env, capture_output=True, text=True, check=False
         )
