@@ -123,6 +123,7 @@ class DatabaseMetricsStorage(BaseMetricsStorage):
         # The flusher thread claims the spool, so that no record waits for it.
         self._flusher.on_start = self._handoff.claim
         self._aggregator.on_register = self.start
+        self._started = False
         self._closed = False
         lifecycle.add(self)
 
@@ -176,6 +177,7 @@ class DatabaseMetricsStorage(BaseMetricsStorage):
         """Starts delivery without waiting for a first record (each thread's first record calls
         it too): starts the flusher thread, which claims the batches left in the spool by
         processes that exited, and puts the SIGTERM handler in place (from the main thread)."""
+        self._started = True
         self._flusher.ensure_started()
         shutdown.register(self)
 
@@ -208,7 +210,10 @@ class DatabaseMetricsStorage(BaseMetricsStorage):
         if timeout is None:
             timeout = self.shutdown_timeout
         self._closed = self._delivery.closed = True
-        self._handoff.claim()
+        if self._started:
+            # A claim under way in the flusher thread ends first: what it claimed is delivered
+            # now or written back. A storage that never started leaves the spool alone.
+            self._handoff.claim()
         self._delivery.cut_in_flight(timeout)
         if not self._flusher.close(timeout):
             self._handoff.write_rest("close")
@@ -217,6 +222,7 @@ class DatabaseMetricsStorage(BaseMetricsStorage):
         self._pools.close(timeout)
 
     def _after_fork_in_child(self) -> None:
+        self._started = False
         self._flusher.after_fork_in_child()
         self._handoff.after_fork_in_child()
         self._pools.after_fork_in_child()

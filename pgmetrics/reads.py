@@ -101,7 +101,9 @@ class Reader:
     replica could not be reached, reads go to the primary for ``replica_retry`` seconds before it
     is tried again."""
 
-    def __init__(self, pools: Pools, flusher: Flusher, *, max_cells: int, replica_retry: float):
+    def __init__(
+        self, pools: Pools, flusher: Flusher, *, max_cells: int, replica_retry: float
+    ) -> None:
         self.pools = pools
         self._flusher = flusher
         self._replica_retry = replica_retry
