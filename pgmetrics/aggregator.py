@@ -33,6 +33,7 @@ from pgmetrics.cells import (
     merge_cells,
 )
 from pgmetrics.checks import (
+    MAX_DURATION_MS,
     METHODS,
     check_at,
     check_duration,
@@ -42,7 +43,6 @@ from pgmetrics.checks import (
 )
 from pgmetrics.histogram import LN_GAMMA, bucket_index
 
-_INF = math.inf
 # The record hot path reads these as globals rather than module attributes.
 _ceil = math.ceil
 _floor = math.floor
@@ -152,7 +152,7 @@ class Aggregator:
         d = duration_ms
         index: int | None
         # Per record, not at flush (memory per event); bucket_index inlined: a call costs 100 ns.
-        if type(d) is float and 0.0 < d < _INF:
+        if type(d) is float and 0.0 < d <= MAX_DURATION_MS:
             x = _log(d) / LN_GAMMA
             index = _ceil(x)
             if not _TRUSTED_LOW < index - x < _TRUSTED_HIGH:
@@ -214,7 +214,7 @@ class Aggregator:
             check_success(success)
         d = duration_ms
         index: int | None
-        if type(d) is float and 0.0 < d < _INF:
+        if type(d) is float and 0.0 < d <= MAX_DURATION_MS:
             x = _log(d) / LN_GAMMA
             index = _ceil(x)
             if not _TRUSTED_LOW < index - x < _TRUSTED_HIGH:

@@ -2,7 +2,8 @@
 arguments of the storages, the admin endpoint's parameters and the command line all check here.
 
 The SQL functions ``pgmetrics._check_name``, ``pgmetrics._check_method`` and
-``pgmetrics._check_summary_range`` hold the same rules for SQL callers; tests/test_checks_sql.py
+``pgmetrics._check_summary_range`` hold the same rules for SQL callers, and the recording
+functions and ``pgmetrics._check_cell`` the same bounds (docs/sql.md); tests/test_checks_sql.py
 compares the two, so that neither drifts from the other.
 """
 
@@ -26,6 +27,15 @@ METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", OTHER_METHOD}
 )
 BUCKETS: tuple[Bucket, ...] = get_args(Bucket)
+# The bounds that keep every sum a fold or a read computes in range (docs/sql.md). 1e15 ms is about
+# 31,700 years; 1e15 times 2**63 is about 9.2e33, far below the largest double (1.8e308), so no
+# sum of accepted durations overflows. A cell counts at most 2**32 - 1 events, so more than 2**31
+# cells of one key and period would be needed before a bigint sum overflows.
+MAX_DURATION_MS = 1e15
+MAX_CELL_COUNT = 2**32 - 1
+# Every histogram of a cell within MAX_CELL_COUNT fits: 72,709 buckets, plus one element per
+# 32,767 counts of a bucket.
+MAX_HISTOGRAM_ELEMENTS = 262_144
 
 _INF = math.inf
 _MIN_T = datetime(1, 1, 1, tzinfo=UTC).timestamp()
@@ -59,15 +69,21 @@ def check_method(value: object) -> str:
 
 
 def check_duration(value: object) -> float:
-    """``value`` as a float when it is a finite number >= 0, else ValueError."""
+    """``value`` as a float when it is a finite number from 0 to MAX_DURATION_MS, else
+    ValueError."""
     if type(value) is int and value >= 0:
         try:
-            return float(value)
+            duration = float(value)
         except OverflowError:
             raise ValueError(
                 "duration_ms must be a finite number >= 0, "
                 f"got an integer of {value.bit_length()} bits"
             ) from None
+        if duration > MAX_DURATION_MS:
+            raise ValueError(
+                f"duration_ms must be at most {MAX_DURATION_MS:g} (about 31,700 years), got {value}"
+            )
+        return duration
     if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
         raise ValueError(f"duration_ms must be a number, got {type(value).__name__}")
     try:
@@ -76,6 +92,11 @@ def check_duration(value: object) -> float:
         raise ValueError(f"duration_ms must be a finite number >= 0, got {value!r}") from None
     if not 0.0 <= duration < _INF:
         raise ValueError(f"duration_ms must be a finite number >= 0, got {duration!r}")
+    if duration > MAX_DURATION_MS:
+        raise ValueError(
+            f"duration_ms must be at most {MAX_DURATION_MS:g} (about 31,700 years), "
+            f"got {duration!r}"
+        )
     return duration
 
 

@@ -1,10 +1,13 @@
 """The argument rules of pgmetrics.checks and those of the SQL check functions are the same: the
-HTTP methods, the name length limit, the bucket names, the time zones and the range rule. SQL
+HTTP methods, the name length limit, the bucket names, the time zones, the range rule and the
+bounds of durations, counts and histograms. SQL
 keeps its own copy (a shipped change is never edited), so these tests hold the two equal."""
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -12,13 +15,18 @@ import pytest
 
 from pgmetrics.checks import (
     BUCKETS,
+    MAX_CELL_COUNT,
+    MAX_DURATION_MS,
+    MAX_HISTOGRAM_ELEMENTS,
     MAX_NAME_LENGTH,
     METHODS,
     check_bucket,
+    check_duration,
     check_method,
     check_name,
     check_zone,
 )
+from pgmetrics.histogram import MAX_ELEMENT_COUNT, Histogram, bucket_index
 from pgmetrics.types import TimeRange
 from tests.conftest import Database
 
@@ -122,3 +130,53 @@ def test_the_range_rule_is_that_of_pgmetrics_check_summary_range(
             T0 + end_offset,
         )
     assert sql == _python_accepts(TimeRange, T0, T0 + end_offset)
+
+
+@pytest.mark.parametrize(
+    "duration",
+    [
+        0.0,
+        1.0,
+        MAX_DURATION_MS,
+        math.nextafter(MAX_DURATION_MS, math.inf),
+        1e308,
+        sys.float_info.max,
+    ],
+)
+def test_the_duration_bound_is_that_of_the_recording_functions(
+    db: Database, duration: float
+) -> None:
+    with db.connect() as conn:
+        for query in (
+            "SELECT pgmetrics.record_route_metric('/x', 'GET', true, %s)",
+            "SELECT pgmetrics.record_operation_metric('op', true, %s)",
+        ):
+            try:
+                conn.execute(query, (duration,))
+                sql = True
+            except psycopg.errors.NumericValueOutOfRange:
+                sql = False
+            assert sql == _python_accepts(check_duration, duration), (query, duration)
+
+
+def test_the_cell_bounds_are_those_of_the_sql_cell_checks(db: Database) -> None:
+    """The SQL checks hold the numbers of pgmetrics.checks; and a client's fullest cell (every
+    bucket used, MAX_CELL_COUNT events) has a histogram the database accepts."""
+    with db.connect() as conn:
+        for function in (
+            "pgmetrics._check_cell(timestamptz, bigint, bigint, double precision, double precision,"
+            " double precision, timestamptz, bigint, int[], text, text)",
+            "pgmetrics._check_batch_cell(jsonb)",
+            "pgmetrics.ingest_batch(uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[])",
+        ):
+            row = conn.execute(
+                "SELECT prosrc FROM pg_catalog.pg_proc WHERE oid = %s::regprocedure", (function,)
+            ).fetchone()
+            assert row is not None
+            for bound in (str(MAX_CELL_COUNT), str(MAX_HISTOGRAM_ELEMENTS), "1e15"):
+                assert bound in str(row[0]), (function, bound)
+    assert MAX_DURATION_MS == 1e15
+    counts = {index: MAX_ELEMENT_COUNT + 1 for index in range(-37220, 35489)}
+    counts[bucket_index(1.0)] += MAX_CELL_COUNT - sum(counts.values())
+    assert sum(counts.values()) == MAX_CELL_COUNT
+    assert len(Histogram(counts).to_sql()) <= MAX_HISTOGRAM_ELEMENTS

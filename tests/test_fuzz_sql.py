@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from psycopg.types.json import Jsonb
 
+from pgmetrics.checks import MAX_DURATION_MS
 from pgmetrics.histogram import Histogram, bucket_index
 from tests.conftest import Database
 from tests.fuzzing import FUZZ, METHODS, arguments, count_fuzz_input
@@ -82,8 +83,12 @@ EDGE_FLOATS = (
     math.inf,
     -math.inf,
     -1.0,
+    # The bound of durations, and just past it: two of 1e308 once overflowed every fold.
+    MAX_DURATION_MS,
+    math.nextafter(MAX_DURATION_MS, math.inf),
+    1e308,
 )
-VALID_DURATION = st.floats(min_value=0, allow_infinity=False)
+VALID_DURATION = st.floats(min_value=0, max_value=MAX_DURATION_MS)
 DURATION = st.one_of(st.none(), st.floats(), st.sampled_from(EDGE_FLOATS))
 EDGE_TIMES = (
     "infinity",
@@ -152,7 +157,7 @@ def _method_invalid(method: str | None) -> bool:
 
 
 def _duration_invalid(duration: float | None) -> bool:
-    return duration is None or not 0.0 <= duration < math.inf
+    return duration is None or not 0.0 <= duration <= MAX_DURATION_MS
 
 
 def test_fuzz_record_route_metric(db: Database) -> None:

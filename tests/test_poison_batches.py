@@ -5,16 +5,21 @@ flusher keeps running."""
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from pgmetrics import DatabaseMetricsStorage
 from pgmetrics.aggregator import Aggregator
 from pgmetrics.cells import Cell, copy_cell
+from pgmetrics.checks import BUCKETS, MAX_CELL_COUNT, MAX_DURATION_MS
 from pgmetrics.flusher import Batch, Flusher, Outcome, split_batch
+from pgmetrics.histogram import Histogram, bucket_index
 from tests.conftest import Database
 
 T0 = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
@@ -122,35 +127,27 @@ def _route_totals(db: Database) -> dict[str, int]:
     return {str(route): int(total) for route, total in rows}
 
 
-def test_durations_adding_up_to_infinity_poison_only_their_cell(
-    db: Database, storage: DatabaseMetricsStorage, caplog: pytest.LogCaptureFixture
+def test_durations_past_the_bound_are_refused_before_they_reach_a_batch(
+    db: Database, storage: DatabaseMetricsStorage
 ) -> None:
-    # Each duration is valid; their sum in one cell is not a number the database accepts.
+    # Two durations near the largest double once added up to infinity in one cell; the client
+    # now refuses each, as the database does, and the bound itself adds up to a finite sum.
+    for huge in (HUGE, 1e308, math.nextafter(MAX_DURATION_MS, math.inf)):
+        with pytest.raises(ValueError, match="duration_ms must be at most 1e"):
+            storage.record_route_metric("/huge", "POST", True, huge, T0)
     expected = {}
     for i in range(30):
         route = f"/users/{i}"
         expected[route] = i % 4 + 1
         for _ in range(i % 4 + 1):
             storage.record_route_metric(route, "GET", True, 10.0, T0)
-    storage.record_route_metric("/huge", "POST", True, HUGE, T0)
-    storage.record_route_metric("/huge", "POST", True, HUGE, T0)
-    storage.record_operation_metric("send_email", True, 5.0, T0)
-    with caplog.at_level(logging.WARNING, logger="pgmetrics"):
-        assert storage.flush(30)
-    assert _route_totals(db) == expected
-    assert storage.dropped_cells == 1
-    assert storage.rejected_batches >= 1
-    assert storage.pending_batches == 0
-    assert "/huge" in "\n".join(r.getMessage() for r in caplog.records)
-    with db.connect() as conn:
-        conn.execute("SELECT pgmetrics.fold_events()")
-        ops = conn.execute("SELECT total_executions FROM pgmetrics.operation_metrics").fetchall()
-    assert ops == [(1,)]
-    # Still running: the next records are delivered.
-    storage.record_route_metric("/users/0", "GET", True, 10.0, T0)
+    storage.record_route_metric("/huge", "POST", True, MAX_DURATION_MS, T0)
+    storage.record_route_metric("/huge", "POST", True, MAX_DURATION_MS, T0)
+    expected["/huge"] = 2
     assert storage.flush(30)
-    assert _route_totals(db)["/users/0"] == expected["/users/0"] + 1
-    assert storage.dropped_cells == 1
+    assert _route_totals(db) == expected
+    assert storage.dropped_cells == 0
+    assert storage.rejected_batches == 0
 
 
 REFUSE_POISON = """
@@ -192,3 +189,114 @@ def test_a_route_the_database_refuses_is_dropped_alone(
     storage.record_route_metric("/poison", "GET", True, 1.0, T0)
     assert storage.flush(30)
     assert _route_totals(db)["/poison"] == 1
+
+
+BOUND_HOUR = datetime(2026, 3, 9, 14, tzinfo=UTC)
+_SPAN = "%(start)s, %(end)s, %(bucket)s"
+READS = [
+    f"SELECT count(*) FROM pgmetrics.route_metrics_summary({_SPAN})",
+    f"SELECT count(*) FROM pgmetrics.route_metrics_summary({_SPAN}, '/bound')",
+    f"SELECT count(*) FROM pgmetrics.route_metrics_summary({_SPAN}, '/bound', 'GET')",
+    f"SELECT count(*) FROM pgmetrics.operation_metrics_summary({_SPAN})",
+    f"SELECT count(*) FROM pgmetrics.operation_metrics_summary({_SPAN}, 'bound')",
+]
+QUANTILES = [
+    "SELECT pgmetrics.route_duration_quantile(%(q)s, %(start)s, %(end)s)",
+    "SELECT pgmetrics.route_duration_quantile(%(q)s, %(start)s, %(end)s, '/bound', 'GET')",
+    "SELECT pgmetrics.operation_duration_quantile(%(q)s, %(start)s, %(end)s)",
+    "SELECT pgmetrics.operation_duration_quantile(%(q)s, %(start)s, %(end)s, 'bound')",
+]
+
+
+def _bound_cells(hours: list[datetime], per_hour: int, kind: str) -> list[dict[str, object]]:
+    """Cells at every bound at once: the most events a cell may count, with the largest sum of
+    durations, in ``per_hour`` cells of one key in each of ``hours``. All but one event are
+    zeros in the histogram, which keeps the batch small; the sum is what the bounds allow."""
+    cells: list[dict[str, object]] = []
+    for hour in hours:
+        for _ in range(per_hour):
+            cell: dict[str, object] = {
+                "h": hour.isoformat(),
+                "n": MAX_CELL_COUNT,
+                "s": MAX_CELL_COUNT,
+                "f": 0,
+                "d": MAX_DURATION_MS * MAX_CELL_COUNT,
+                "lo": 0.0,
+                "hi": MAX_DURATION_MS,
+                "t": (hour + timedelta(minutes=59, seconds=59)).isoformat(),
+                **Histogram({bucket_index(MAX_DURATION_MS): 1}, MAX_CELL_COUNT - 1).to_json(),
+            }
+            cell.update({"r": "/bound", "m": "GET"} if kind == "route" else {"o": "bound"})
+            cells.append(cell)
+    return cells
+
+
+def _read_everything(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    span = {"start": datetime(2025, 1, 1, tzinfo=UTC), "end": datetime(2027, 1, 1, tzinfo=UTC)}
+    for bucket in BUCKETS:
+        for query in READS:
+            row = conn.execute(query, {**span, "bucket": bucket}).fetchone()
+            assert row is not None
+            assert row[0] >= 1, (query, bucket)
+    for q in (0.0, 0.5, 0.99, 1.0):
+        for query in QUANTILES:
+            row = conn.execute(query, {**span, "q": q}).fetchone()
+            assert row is not None
+            assert row[0] is not None, query
+            assert row[0] <= MAX_DURATION_MS, query
+    for view in ("route_metrics_by_day", "route_metrics_by_week", "route_metrics_by_month"):
+        conn.execute(f"SELECT count(*), sum(total_requests) FROM pgmetrics.{view}")
+
+
+def test_no_accepted_input_makes_a_fold_or_a_read_fail(db: Database) -> None:
+    # Every hour of a month, several cells at the bounds, plus one hour holding many more, and
+    # the longest duration recorded directly many times in one key and hour.
+    hours = [datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=i) for i in range(31 * 24)]
+    with db.connect() as conn:
+        with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+            conn.execute(
+                "SELECT pgmetrics.record_route_metric('/bound', 'GET', true, %s, %s)",
+                (HUGE, BOUND_HOUR),
+            )
+        with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+            # Two cells of 5e18 requests once made the fold raise "bigint out of range".
+            conn.execute(
+                "SELECT pgmetrics.ingest_batch(%s, ARRAY[c, c], NULL) FROM (SELECT"
+                " ROW('/bound', 'GET', %s, 5e18, 5e18, 0, 0, 0, %s, 5e18, '{}')"
+                "::pgmetrics.route_cell AS c) AS x",
+                (uuid.uuid4(), BOUND_HOUR, BOUND_HOUR),
+            )
+        with conn.cursor() as cur:
+            cur.executemany(
+                "SELECT pgmetrics.record_route_metric('/bound', 'GET', true, %s, %s)",
+                [(MAX_DURATION_MS, BOUND_HOUR + timedelta(minutes=i % 60)) for i in range(500)],
+            )
+            cur.executemany(
+                "SELECT pgmetrics.record_operation_metric('bound', false, %s, %s)",
+                [(MAX_DURATION_MS, BOUND_HOUR) for _ in range(500)],
+            )
+        hot = [BOUND_HOUR]
+        batches = [
+            (_bound_cells(hours, 2, "route"), _bound_cells(hours, 2, "operation")),
+            (_bound_cells(hot, 400, "route"), _bound_cells(hot, 400, "operation")),
+        ]
+        for routes, operations in batches:
+            applied = conn.execute(
+                "SELECT pgmetrics.ingest_batch(%s, %s, %s)",
+                (uuid.uuid4(), Jsonb(routes), Jsonb(operations)),
+            ).fetchone()
+            assert applied == (True,)
+        _read_everything(conn)  # the cells pending, not yet folded
+        conn.execute("SELECT pgmetrics.fold_events()")
+        _read_everything(conn)
+        row = conn.execute(
+            "SELECT total_requests, total_duration_ms FROM pgmetrics.route_metrics_summary("
+            "'2025-01-01', '2027-01-01', 'all', '/bound', 'GET')"
+        ).fetchone()
+        assert row is not None
+        assert row[0] == (2 * len(hours) + 400) * MAX_CELL_COUNT + 500
+        assert math.isfinite(row[1])
+        # Rolled up: the detail of the first half of March is dropped, its days kept.
+        conn.execute("SELECT pgmetrics.run_retention('2026-06-15')")
+        conn.execute("SELECT pgmetrics.fold_events()")
+        _read_everything(conn)

@@ -5,12 +5,17 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
+DROP FUNCTION pgmetrics._check_batch_cell(jsonb);
+
 CREATE FUNCTION pgmetrics._check_batch_cell(cell jsonb)
 RETURNS void
 LANGUAGE plpgsql
 STABLE
 PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 DECLARE
     v_field text;
@@ -46,6 +51,11 @@ BEGIN
     IF (_check_batch_cell.cell ->> 'n')::bigint = 0 THEN
         RAISE EXCEPTION 'n must be > 0' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- The bounds of _check_cell (docs/sql.md), which keep every sum of a fold or a read in range.
+    IF (_check_batch_cell.cell ->> 'n')::bigint > 4294967295 THEN
+        RAISE EXCEPTION 'n must be at most 4294967295, got %', _check_batch_cell.cell -> 'n'
+            USING ERRCODE = 'numeric_value_out_of_range';
+    END IF;
     -- JSON numbers cannot be NaN or infinite; one too large for double precision fails the cast (22003).
     FOREACH v_field IN ARRAY ARRAY['d', 'lo', 'hi'] LOOP
         v_value := _check_batch_cell.cell -> v_field;
@@ -61,8 +71,17 @@ BEGIN
         RAISE EXCEPTION 'lo must be <= hi, got lo = %, hi = %', v_min, v_max
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF v_max > 1e15 THEN
+        RAISE EXCEPTION 'hi must be at most 1e15, got %', v_max USING ERRCODE = 'numeric_value_out_of_range';
+    END IF;
     IF v_sum < v_min THEN
         RAISE EXCEPTION 'd must be >= lo, got d = %, lo = %', v_sum, v_min
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF v_sum > v_max * (_check_batch_cell.cell ->> 'n')::bigint * 1.000001::float8
+        OR v_sum < v_min * (_check_batch_cell.cell ->> 'n')::bigint * 0.999999::float8 THEN
+        RAISE EXCEPTION 'd / n must be from lo to hi, got % / % and % to %',
+            v_sum, _check_batch_cell.cell -> 'n', v_min, v_max
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     -- The durations' histogram (docs/HISTOGRAM.md): integers bucket * 2^15 + count, with zero_count apart.
@@ -76,6 +95,10 @@ BEGIN
         RAISE EXCEPTION 'histogram must be a JSON array of packed integers, got %',
             COALESCE(pg_catalog.left(v_value::text, 40), 'nothing')
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF pg_catalog.jsonb_array_length(v_value) > 262144 THEN
+        RAISE EXCEPTION 'histogram must have at most 262144 elements, got %', pg_catalog.jsonb_array_length(v_value)
+            USING ERRCODE = 'numeric_value_out_of_range';
     END IF;
     SELECT x.i - 1, x.e
     INTO v_index, v_element
@@ -142,15 +165,22 @@ BEGIN
         RAISE EXCEPTION 't must be between 0001-01-01 and 9999-12-31 UTC, got %', _check_batch_cell.cell ->> 't'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF v_last < v_hour OR v_last >= v_hour + '1 hour'::interval THEN
+        RAISE EXCEPTION 't must be within the hour from h, got % for %', _check_batch_cell.cell ->> 't',
+            _check_batch_cell.cell ->> 'h'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
 END
 $$;
 
 COMMENT ON FUNCTION pgmetrics._check_batch_cell(jsonb) IS
 'Checks the counts, durations and times of one cell of a pgmetrics.ingest_batch batch: n, s, f integers with '
-'n = s + f > 0; d, lo, hi numbers >= 0 with lo <= hi and d >= lo; histogram an array of packed integers (bucket '
+'n = s + f > 0 and n <= 4294967295; d, lo, hi numbers >= 0 with lo <= hi <= 1e15, d >= lo and d / n from lo to '
+'hi within one part in a million; histogram an array of at most 262144 packed integers (bucket '
 'from -37220 to 35488, count > 0) whose counts and the integer zero_count add up to n, with zero_count 0 when '
-'lo > 0 and no count in histogram when hi = 0; h the start of a UTC hour; t finite. '
-'Raises 22023 naming the field (22003 or 22007 for a number or time that cannot be read).';
+'lo > 0 and no count in histogram when hi = 0; h the start of a UTC hour; t finite and within the hour from h. '
+'Raises 22023 naming the field (22003 for n, hi or the histogram past its bound or a number past double precision, '
+'22007 for a time that cannot be read).';
 
 REVOKE ALL ON FUNCTION pgmetrics._check_batch_cell(jsonb) FROM public;
 

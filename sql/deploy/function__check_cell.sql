@@ -5,6 +5,11 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
+DROP FUNCTION pgmetrics._check_cell(
+    timestamptz, bigint, bigint, double precision, double precision, double precision, timestamptz, bigint, int[],
+    text, text
+);
+
 CREATE FUNCTION pgmetrics._check_cell(
     period_start timestamptz,
     total bigint,
@@ -22,6 +27,9 @@ RETURNS void
 LANGUAGE plpgsql
 IMMUTABLE
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 DECLARE
     v_histogram_total numeric;
@@ -30,6 +38,11 @@ BEGIN
     /*
      * ingest_batch finds the first bad cell of a batch set-based; this names what is wrong with it, field by field.
      * NaN sorts above every number in PostgreSQL, so "< 'Infinity'" rejects it too.
+     *
+     * The bounds (docs/sql.md, the same in pgmetrics.checks) keep every sum a fold or a read computes in range: a
+     * count of at most 2^32 - 1 per cell needs more than 2^31 cells of one key in one period before a bigint sum
+     * overflows, and durations of at most 1e15 ms sum far below double precision's limit. An average may stray
+     * from [min, max] by one part in a million: the rounding of a sum of up to 2^32 doubles is below that.
      */
     IF _check_cell.period_start IS NULL THEN
         RAISE EXCEPTION 'period_start must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -49,6 +62,10 @@ BEGIN
         RAISE EXCEPTION '% must be an integer > 0, got %', _check_cell.total_field,
             COALESCE(_check_cell.total::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF _check_cell.total > 4294967295 THEN
+        RAISE EXCEPTION '% must be at most 4294967295, got %', _check_cell.total_field, _check_cell.total
+            USING ERRCODE = 'numeric_value_out_of_range';
     END IF;
     IF _check_cell.successful IS NULL OR _check_cell.successful NOT BETWEEN 0 AND _check_cell.total THEN
         RAISE EXCEPTION 'successful must be from 0 to %, got %', _check_cell.total_field,
@@ -72,15 +89,33 @@ BEGIN
             COALESCE(_check_cell.max_duration_ms::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    IF _check_cell.max_duration_ms > 1e15 THEN
+        RAISE EXCEPTION 'max_duration_ms must be at most 1e15, got %', _check_cell.max_duration_ms
+            USING ERRCODE = 'numeric_value_out_of_range';
+    END IF;
     IF _check_cell.total_duration_ms < _check_cell.min_duration_ms THEN
         RAISE EXCEPTION 'total_duration_ms must be >= min_duration_ms, got % and %',
             _check_cell.total_duration_ms, _check_cell.min_duration_ms
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF _check_cell.total_duration_ms > _check_cell.max_duration_ms * _check_cell.total * 1.000001::float8
+        OR _check_cell.total_duration_ms < _check_cell.min_duration_ms * _check_cell.total * 0.999999::float8 THEN
+        RAISE EXCEPTION 'total_duration_ms / % must be from min_duration_ms to max_duration_ms, got % / % and % to %',
+            _check_cell.total_field, _check_cell.total_duration_ms, _check_cell.total,
+            _check_cell.min_duration_ms, _check_cell.max_duration_ms
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF _check_cell.last_at IS NULL OR NOT pg_catalog.isfinite(_check_cell.last_at)
         OR _check_cell.last_at < '0001-01-01 00:00:00+00' OR _check_cell.last_at >= '10000-01-01 00:00:00+00' THEN
         RAISE EXCEPTION '% must be a time between 0001-01-01 and 9999-12-31 UTC, got %', _check_cell.last_field,
             COALESCE(_check_cell.last_at::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- The fold files a cell's last time with its hour; a time outside that hour would end up in another bucket's row.
+    IF _check_cell.last_at < _check_cell.period_start
+        OR _check_cell.last_at >= _check_cell.period_start + '1 hour'::interval THEN
+        RAISE EXCEPTION '% must be within the hour from period_start, got % for %', _check_cell.last_field,
+            _check_cell.last_at, _check_cell.period_start
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF _check_cell.zero_count IS NULL OR _check_cell.zero_count NOT BETWEEN 0 AND _check_cell.total THEN
@@ -95,6 +130,12 @@ BEGIN
     END IF;
     IF _check_cell.duration_histogram IS NULL THEN
         RAISE EXCEPTION 'duration_histogram must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- Every histogram of a cell within the count bound fits: 72,709 buckets, plus one element per 32,767 counts.
+    IF pg_catalog.cardinality(_check_cell.duration_histogram) > 262144 THEN
+        RAISE EXCEPTION 'duration_histogram must have at most 262144 elements, got %',
+            pg_catalog.cardinality(_check_cell.duration_histogram)
+            USING ERRCODE = 'numeric_value_out_of_range';
     END IF;
     SELECT x.i - 1 INTO v_index
     FROM pg_catalog.unnest(_check_cell.duration_histogram) WITH ORDINALITY AS x (e, i)
@@ -124,8 +165,11 @@ COMMENT ON FUNCTION pgmetrics._check_cell(
     timestamptz, bigint, bigint, double precision, double precision, double precision, timestamptz, bigint, int[],
     text, text
 ) IS
-'Checks the fields of one ingest_batch cell other than its key, raising 22004 or 22023 with a message naming the '
+'Checks the fields of one ingest_batch cell other than its key, raising 22004 (NULL), 22003 (a count above '
+'4294967295, max_duration_ms above 1e15, a histogram of more than 262144 elements) or 22023 with a message naming the '
 'first field that is wrong (total_field and last_field name the count and last-time fields of the cell''s type). '
+'The average total_duration_ms / total must lie in [min_duration_ms, max_duration_ms] within one part in a million '
+'and last_at in the hour from period_start. '
 'Returns nothing when the cell is valid.';
 
 REVOKE ALL ON FUNCTION pgmetrics._check_cell(

@@ -9,6 +9,9 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
+DROP FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb);
+DROP FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]);
+
 CREATE FUNCTION pgmetrics.ingest_batch(
     batch_id uuid,
     routes pgmetrics.route_cell[],
@@ -19,8 +22,12 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 DECLARE
+    v_state text;
     v_text text;
     v_index bigint;
     v_message text;
@@ -43,14 +50,15 @@ BEGIN
         BEGIN
             PERFORM pgmetrics._check_method(v_text);
         EXCEPTION WHEN data_exception THEN
-            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
             SELECT pg_catalog.min(c.i) - 1 INTO v_index
             FROM pg_catalog.unnest(ingest_batch.routes) WITH ORDINALITY AS c (
                 route, method, period_start, total_requests, successful, total_duration_ms, min_duration_ms,
                 max_duration_ms, last_request_at, zero_count, duration_histogram, i
             )
             WHERE c.method IS NOT DISTINCT FROM v_text;
-            RAISE EXCEPTION 'routes[%]: %', v_index, v_message USING ERRCODE = 'invalid_parameter_value';
+            RAISE EXCEPTION 'routes[%]: %', v_index, v_message
+                USING ERRCODE = CASE WHEN v_state IN ('22003', '22004') THEN v_state ELSE '22023' END;
         END;
     END LOOP;
     -- One set-based pass finds the first cell breaking a rule; _check_cell then names the rule.
@@ -70,11 +78,15 @@ BEGIN
         AND pg_catalog.isfinite(c.period_start)
         AND c.period_start = pg_catalog.date_trunc('hour', c.period_start, 'UTC')
         AND c.period_start >= '0001-01-01 00:00:00+00' AND c.period_start < '10000-01-01 00:00:00+00'
-        AND c.total_requests >= 1 AND c.successful BETWEEN 0 AND c.total_requests
+        AND c.total_requests BETWEEN 1 AND 4294967295 AND c.successful BETWEEN 0 AND c.total_requests
         AND c.total_duration_ms >= c.min_duration_ms AND c.total_duration_ms < 'Infinity'
-        AND c.min_duration_ms >= 0 AND c.max_duration_ms >= c.min_duration_ms AND c.max_duration_ms < 'Infinity'
+        AND c.min_duration_ms >= 0 AND c.max_duration_ms >= c.min_duration_ms AND c.max_duration_ms <= 1e15
+        AND c.total_duration_ms <= c.max_duration_ms * c.total_requests * 1.000001::float8
+        AND c.total_duration_ms >= c.min_duration_ms * c.total_requests * 0.999999::float8
         AND pg_catalog.isfinite(c.last_request_at)
         AND c.last_request_at >= '0001-01-01 00:00:00+00' AND c.last_request_at < '10000-01-01 00:00:00+00'
+        AND c.last_request_at >= c.period_start AND c.last_request_at < c.period_start + '1 hour'::interval
+        AND pg_catalog.cardinality(c.duration_histogram) <= 262144
         AND c.zero_count BETWEEN 0 AND c.total_requests AND (c.zero_count = 0 OR c.min_duration_ms = 0)
         AND h.known = h.elements AND COALESCE(h.counted, 0) + c.zero_count = c.total_requests
         AND (h.elements = 0 OR (h.least_count > 0 AND h.low >= -37220 AND h.high <= 35488 AND c.max_duration_ms > 0))
@@ -91,9 +103,12 @@ BEGIN
                 v_cell_route.last_request_at, v_cell_route.zero_count, v_cell_route.duration_histogram,
                 'total_requests', 'last_request_at'
             );
+            -- Unreachable while the two agree; should they drift, the cell is still refused.
+            RAISE EXCEPTION 'cell breaks a rule of pgmetrics._check_cell' USING ERRCODE = 'invalid_parameter_value';
         EXCEPTION WHEN data_exception THEN
-            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
-            RAISE EXCEPTION 'routes[%]: %', v_index, v_message USING ERRCODE = 'invalid_parameter_value';
+            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
+            RAISE EXCEPTION 'routes[%]: %', v_index, v_message 
+                USING ERRCODE = CASE WHEN v_state IN ('22003', '22004') THEN v_state ELSE '22023' END;
         END;
     END IF;
 
@@ -114,11 +129,15 @@ BEGIN
         AND pg_catalog.isfinite(c.period_start)
         AND c.period_start = pg_catalog.date_trunc('hour', c.period_start, 'UTC')
         AND c.period_start >= '0001-01-01 00:00:00+00' AND c.period_start < '10000-01-01 00:00:00+00'
-        AND c.total_executions >= 1 AND c.successful BETWEEN 0 AND c.total_executions
+        AND c.total_executions BETWEEN 1 AND 4294967295 AND c.successful BETWEEN 0 AND c.total_executions
         AND c.total_duration_ms >= c.min_duration_ms AND c.total_duration_ms < 'Infinity'
-        AND c.min_duration_ms >= 0 AND c.max_duration_ms >= c.min_duration_ms AND c.max_duration_ms < 'Infinity'
+        AND c.min_duration_ms >= 0 AND c.max_duration_ms >= c.min_duration_ms AND c.max_duration_ms <= 1e15
+        AND c.total_duration_ms <= c.max_duration_ms * c.total_executions * 1.000001::float8
+        AND c.total_duration_ms >= c.min_duration_ms * c.total_executions * 0.999999::float8
         AND pg_catalog.isfinite(c.last_execution_at)
         AND c.last_execution_at >= '0001-01-01 00:00:00+00' AND c.last_execution_at < '10000-01-01 00:00:00+00'
+        AND c.last_execution_at >= c.period_start AND c.last_execution_at < c.period_start + '1 hour'::interval
+        AND pg_catalog.cardinality(c.duration_histogram) <= 262144
         AND c.zero_count BETWEEN 0 AND c.total_executions AND (c.zero_count = 0 OR c.min_duration_ms = 0)
         AND h.known = h.elements AND COALESCE(h.counted, 0) + c.zero_count = c.total_executions
         AND (h.elements = 0 OR (h.least_count > 0 AND h.low >= -37220 AND h.high <= 35488 AND c.max_duration_ms > 0))
@@ -135,9 +154,12 @@ BEGIN
                 v_cell_operation.last_execution_at, v_cell_operation.zero_count, v_cell_operation.duration_histogram,
                 'total_executions', 'last_execution_at'
             );
+            -- Unreachable while the two agree; should they drift, the cell is still refused.
+            RAISE EXCEPTION 'cell breaks a rule of pgmetrics._check_cell' USING ERRCODE = 'invalid_parameter_value';
         EXCEPTION WHEN data_exception THEN
-            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
-            RAISE EXCEPTION 'operations[%]: %', v_index, v_message USING ERRCODE = 'invalid_parameter_value';
+            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
+            RAISE EXCEPTION 'operations[%]: %', v_index, v_message
+                USING ERRCODE = CASE WHEN v_state IN ('22003', '22004') THEN v_state ELSE '22023' END;
         END;
     END IF;
 
@@ -178,18 +200,18 @@ $$;
 COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]) IS
 'Applies a batch of pre-aggregated cells exactly once: routes and operations are arrays (or NULL) of '
 'pgmetrics.route_cell and pgmetrics.operation_cell, one per key and UTC hour (several cells of one key and hour '
-'add up). The cells are checked, then staged in route_cells and operation_cells, which the summaries count at once '
-'and fold_events merges into the hourly tier and the rollups. Returns true when the batch was applied and false when '
-'batch_id had been applied before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad cell, '
-'naming the array, the cell index (from 0) and the field; a rejected batch writes nothing. This is the fast form '
-'(binary arrays from the Python client); docs/WIRE.md shows it from psql.';
+'add up). The cells are checked (bounds in docs/sql.md: counts at most 4294967295, durations at most 1e15 ms, '
+'the average within [min, max], the last time within its hour, at most 262144 histogram elements), then staged '
+'in route_cells and operation_cells, which the summaries count at once and fold_events merges into the hourly tier '
+'and the rollups. Returns true when the batch was applied and false when batch_id had been applied before (nothing '
+'changes). Raises 22004 for a NULL batch_id or a NULL field, 22003 for a field past its bound and 22023 for any '
+'other bad cell, naming the array, the cell index (from 0) and the field; a rejected batch writes nothing. This is '
+'the fast form (binary arrays from the Python client); docs/WIRE.md shows it from psql.';
 
 REVOKE ALL ON FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]) FROM public;
 GRANT EXECUTE ON FUNCTION pgmetrics.ingest_batch(
     uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]
 ) TO pgmetrics_writer;
-
-DROP FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb);
 
 CREATE FUNCTION pgmetrics.ingest_batch(batch_id uuid, routes jsonb, operations jsonb)
 RETURNS boolean
@@ -199,8 +221,11 @@ SECURITY DEFINER
 -- Times without an offset are read as UTC, whatever the caller's TimeZone.
 SET search_path = pg_catalog, pg_temp
 SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 DECLARE
+    v_state text;
     v_routes jsonb := COALESCE(ingest_batch.routes, '[]'::jsonb);
     v_operations jsonb := COALESCE(ingest_batch.operations, '[]'::jsonb);
     v_array text;
@@ -256,8 +281,10 @@ BEGIN
             PERFORM pgmetrics._check_name('o', v_cell ->> 'o');
         END LOOP;
     EXCEPTION WHEN data_exception THEN
-        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
-        RAISE EXCEPTION '%[%]: %', v_array, v_index, v_message USING ERRCODE = 'invalid_parameter_value';
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
+        -- Too large (22003) and NULL (22004) keep their codes; anything else wrong with a cell is 22023.
+        RAISE EXCEPTION '%[%]: %', v_array, v_index, v_message
+            USING ERRCODE = CASE WHEN v_state IN ('22003', '22004') THEN v_state ELSE '22023' END;
     END;
 
     SELECT pg_catalog.array_agg(
@@ -298,8 +325,9 @@ COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) IS
 'start), "n" total, "s" successful, "f" failed, "d" sum, "lo" min, "hi" max of duration_ms, "t" (last event time), '
 '"histogram" (JSON array of packed integers bucket * 2^15 + count, docs/HISTOGRAM.md) and "zero_count"; cells of '
 'the same key and hour add up. Returns true when the batch was applied and false when batch_id had been applied '
-'before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad argument or cell, naming the array, '
-'the cell index (from 0) and the field; a rejected batch writes nothing.';
+'before (nothing changes). Raises 22004 for a NULL batch_id, 22003 for a field past its bound and 22023 for any '
+'other bad argument or cell, naming the array, the cell index (from 0) and the field; a rejected batch writes '
+'nothing.';
 
 REVOKE ALL ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) FROM public;
 GRANT EXECUTE ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) TO pgmetrics_writer;

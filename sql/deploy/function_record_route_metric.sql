@@ -7,6 +7,8 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
+DROP FUNCTION pgmetrics.record_route_metric(text, text, boolean, double precision, timestamptz);
+
 CREATE FUNCTION pgmetrics.record_route_metric(
     route text,
     method text,
@@ -19,6 +21,9 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 DECLARE
     v_method text := pg_catalog.upper(record_route_metric.method);
@@ -57,6 +62,15 @@ BEGIN
         RAISE EXCEPTION 'duration_ms must be a finite number >= 0, got %', record_route_metric.duration_ms
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    /*
+     * 1e15 ms is about 31,700 years, above any real duration; 1e15 times 2^63 (more events than a bigint counts)
+     * is about 9.2e33, far below double precision's 1.8e308, so no sum of accepted durations, in a cell, an hour, a
+     * rollup or a summary over every key, can overflow. pgmetrics.checks.MAX_DURATION_MS is the same bound.
+     */
+    IF record_route_metric.duration_ms > 1e15 THEN
+        RAISE EXCEPTION 'duration_ms must be at most 1e15 (about 31,700 years), got %', record_route_metric.duration_ms
+            USING ERRCODE = 'numeric_value_out_of_range';
+    END IF;
     IF record_route_metric.at IS NULL THEN
         RAISE EXCEPTION 'at must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -87,9 +101,10 @@ $$;
 COMMENT ON FUNCTION pgmetrics.record_route_metric(text, text, boolean, double precision, timestamptz) IS
 'Counts one request of route (a template such as /users/{id}, 1 to 1024 characters) with an HTTP method (any case, '
 'stored in upper case) in the UTC hour of at (default now()). success false counts a failure; duration_ms must be '
-'finite and >= 0. Appends one row to route_events (no row lock, so concurrent calls on one key do not wait); the '
-'summary functions count it at once, fold_events adds it to the hourly tier. Raises 22004 for a NULL argument and '
-'22023 for any other bad argument, naming it; a rejected call writes nothing.';
+'finite, >= 0 and at most 1e15. Appends one row to route_events (no row lock, so concurrent calls on one key do not '
+'wait); the summary functions count it at once, fold_events adds it to the hourly tier. Raises 22004 for a NULL '
+'argument, 22003 for a duration_ms above 1e15 and 22023 for any other bad argument, naming it; a rejected call '
+'writes nothing.';
 
 REVOKE ALL ON FUNCTION pgmetrics.record_route_metric(text, text, boolean, double precision, timestamptz) FROM public;
 GRANT EXECUTE ON FUNCTION pgmetrics.record_route_metric(

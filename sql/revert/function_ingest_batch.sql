@@ -4,9 +4,190 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
+DROP FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb);
 DROP FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]);
 
-CREATE OR REPLACE FUNCTION pgmetrics.ingest_batch(batch_id uuid, routes jsonb, operations jsonb)
+CREATE FUNCTION pgmetrics.ingest_batch(
+    batch_id uuid,
+    routes pgmetrics.route_cell[],
+    operations pgmetrics.operation_cell[]
+)
+RETURNS boolean
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    v_text text;
+    v_index bigint;
+    v_message text;
+    v_inserted bigint;
+    v_cell_route pgmetrics.route_cell;
+    v_cell_operation pgmetrics.operation_cell;
+BEGIN
+    /*
+     * The write path appends, as COPY would: the cells are checked set-based, then added to route_cells and
+     * operation_cells without reading or merging a stored row. fold_events merges them into the tiers later; the
+     * summaries count them at once. Every cell is checked before anything is written, so a rejected batch writes
+     * nothing.
+     */
+    IF ingest_batch.batch_id IS NULL THEN
+        RAISE EXCEPTION 'batch_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+
+    -- Methods are few per batch: each distinct one is checked once, the first cell holding a bad one reported.
+    FOR v_text IN SELECT DISTINCT c.method FROM pg_catalog.unnest(ingest_batch.routes) AS c LOOP
+        BEGIN
+            PERFORM pgmetrics._check_method(v_text);
+        EXCEPTION WHEN data_exception THEN
+            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+            SELECT pg_catalog.min(c.i) - 1 INTO v_index
+            FROM pg_catalog.unnest(ingest_batch.routes) WITH ORDINALITY AS c (
+                route, method, period_start, total_requests, successful, total_duration_ms, min_duration_ms,
+                max_duration_ms, last_request_at, zero_count, duration_histogram, i
+            )
+            WHERE c.method IS NOT DISTINCT FROM v_text;
+            RAISE EXCEPTION 'routes[%]: %', v_index, v_message USING ERRCODE = 'invalid_parameter_value';
+        END;
+    END LOOP;
+    -- One set-based pass finds the first cell breaking a rule; _check_cell then names the rule.
+    SELECT c.i - 1 INTO v_index
+    FROM pg_catalog.unnest(ingest_batch.routes) WITH ORDINALITY AS c (
+        route, method, period_start, total_requests, successful, total_duration_ms, min_duration_ms,
+        max_duration_ms, last_request_at, zero_count, duration_histogram, i
+    )
+    CROSS JOIN LATERAL (
+        SELECT
+            pg_catalog.sum(e & 32767) AS counted, pg_catalog.count(*) AS elements, pg_catalog.count(e) AS known,
+            pg_catalog.min(e & 32767) AS least_count, pg_catalog.min(e >> 15) AS low, pg_catalog.max(e >> 15) AS high
+        FROM pg_catalog.unnest(c.duration_histogram) AS e
+    ) AS h
+    WHERE (
+        pg_catalog.length(c.route) BETWEEN 1 AND 1024
+        AND pg_catalog.isfinite(c.period_start)
+        AND c.period_start = pg_catalog.date_trunc('hour', c.period_start, 'UTC')
+        AND c.period_start >= '0001-01-01 00:00:00+00' AND c.period_start < '10000-01-01 00:00:00+00'
+        AND c.total_requests >= 1 AND c.successful BETWEEN 0 AND c.total_requests
+        AND c.total_duration_ms >= c.min_duration_ms AND c.total_duration_ms < 'Infinity'
+        AND c.min_duration_ms >= 0 AND c.max_duration_ms >= c.min_duration_ms AND c.max_duration_ms < 'Infinity'
+        AND pg_catalog.isfinite(c.last_request_at)
+        AND c.last_request_at >= '0001-01-01 00:00:00+00' AND c.last_request_at < '10000-01-01 00:00:00+00'
+        AND c.zero_count BETWEEN 0 AND c.total_requests AND (c.zero_count = 0 OR c.min_duration_ms = 0)
+        AND h.known = h.elements AND COALESCE(h.counted, 0) + c.zero_count = c.total_requests
+        AND (h.elements = 0 OR (h.least_count > 0 AND h.low >= -37220 AND h.high <= 35488 AND c.max_duration_ms > 0))
+    ) IS NOT TRUE
+    ORDER BY c.i
+    LIMIT 1;
+    IF FOUND THEN
+        v_cell_route := ingest_batch.routes[v_index + 1];
+        BEGIN
+            PERFORM pgmetrics._check_name('route', v_cell_route.route);
+            PERFORM pgmetrics._check_cell(
+                v_cell_route.period_start, v_cell_route.total_requests, v_cell_route.successful,
+                v_cell_route.total_duration_ms, v_cell_route.min_duration_ms, v_cell_route.max_duration_ms,
+                v_cell_route.last_request_at, v_cell_route.zero_count, v_cell_route.duration_histogram,
+                'total_requests', 'last_request_at'
+            );
+        EXCEPTION WHEN data_exception THEN
+            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+            RAISE EXCEPTION 'routes[%]: %', v_index, v_message USING ERRCODE = 'invalid_parameter_value';
+        END;
+    END IF;
+
+    -- One set-based pass finds the first cell breaking a rule; _check_cell then names the rule.
+    SELECT c.i - 1 INTO v_index
+    FROM pg_catalog.unnest(ingest_batch.operations) WITH ORDINALITY AS c (
+        operation, period_start, total_executions, successful, total_duration_ms, min_duration_ms,
+        max_duration_ms, last_execution_at, zero_count, duration_histogram, i
+    )
+    CROSS JOIN LATERAL (
+        SELECT
+            pg_catalog.sum(e & 32767) AS counted, pg_catalog.count(*) AS elements, pg_catalog.count(e) AS known,
+            pg_catalog.min(e & 32767) AS least_count, pg_catalog.min(e >> 15) AS low, pg_catalog.max(e >> 15) AS high
+        FROM pg_catalog.unnest(c.duration_histogram) AS e
+    ) AS h
+    WHERE (
+        pg_catalog.length(c.operation) BETWEEN 1 AND 1024
+        AND pg_catalog.isfinite(c.period_start)
+        AND c.period_start = pg_catalog.date_trunc('hour', c.period_start, 'UTC')
+        AND c.period_start >= '0001-01-01 00:00:00+00' AND c.period_start < '10000-01-01 00:00:00+00'
+        AND c.total_executions >= 1 AND c.successful BETWEEN 0 AND c.total_executions
+        AND c.total_duration_ms >= c.min_duration_ms AND c.total_duration_ms < 'Infinity'
+        AND c.min_duration_ms >= 0 AND c.max_duration_ms >= c.min_duration_ms AND c.max_duration_ms < 'Infinity'
+        AND pg_catalog.isfinite(c.last_execution_at)
+        AND c.last_execution_at >= '0001-01-01 00:00:00+00' AND c.last_execution_at < '10000-01-01 00:00:00+00'
+        AND c.zero_count BETWEEN 0 AND c.total_executions AND (c.zero_count = 0 OR c.min_duration_ms = 0)
+        AND h.known = h.elements AND COALESCE(h.counted, 0) + c.zero_count = c.total_executions
+        AND (h.elements = 0 OR (h.least_count > 0 AND h.low >= -37220 AND h.high <= 35488 AND c.max_duration_ms > 0))
+    ) IS NOT TRUE
+    ORDER BY c.i
+    LIMIT 1;
+    IF FOUND THEN
+        v_cell_operation := ingest_batch.operations[v_index + 1];
+        BEGIN
+            PERFORM pgmetrics._check_name('operation', v_cell_operation.operation);
+            PERFORM pgmetrics._check_cell(
+                v_cell_operation.period_start, v_cell_operation.total_executions, v_cell_operation.successful,
+                v_cell_operation.total_duration_ms, v_cell_operation.min_duration_ms, v_cell_operation.max_duration_ms,
+                v_cell_operation.last_execution_at, v_cell_operation.zero_count, v_cell_operation.duration_histogram,
+                'total_executions', 'last_execution_at'
+            );
+        EXCEPTION WHEN data_exception THEN
+            GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+            RAISE EXCEPTION 'operations[%]: %', v_index, v_message USING ERRCODE = 'invalid_parameter_value';
+        END;
+    END IF;
+
+    -- A batch id seen before (committed, or being committed by a concurrent call) is acknowledged, not applied.
+    INSERT INTO pgmetrics.ingested_batches (batch_id, route_cells, operation_cells)
+    VALUES (
+        ingest_batch.batch_id, COALESCE(pg_catalog.cardinality(ingest_batch.routes), 0),
+        COALESCE(pg_catalog.cardinality(ingest_batch.operations), 0)
+    )
+    ON CONFLICT ON CONSTRAINT ingested_batches_pkey DO NOTHING;
+    GET DIAGNOSTICS v_inserted = ROW_COUNT;
+    IF v_inserted = 0 THEN
+        RETURN FALSE;
+    END IF;
+
+    INSERT INTO pgmetrics.route_cells (
+        route, method, period_start, total_requests, successful, total_duration_ms, min_duration_ms,
+        max_duration_ms, last_request_at, zero_count, duration_histogram
+    )
+    SELECT
+        c.route, pg_catalog.upper(c.method), c.period_start, c.total_requests, c.successful, c.total_duration_ms,
+        c.min_duration_ms, c.max_duration_ms, c.last_request_at, c.zero_count, c.duration_histogram
+    FROM pg_catalog.unnest(ingest_batch.routes) AS c;
+
+    INSERT INTO pgmetrics.operation_cells (
+        operation, period_start, total_executions, successful, total_duration_ms, min_duration_ms,
+        max_duration_ms, last_execution_at, zero_count, duration_histogram
+    )
+    SELECT
+        c.operation, c.period_start, c.total_executions, c.successful, c.total_duration_ms,
+        c.min_duration_ms, c.max_duration_ms, c.last_execution_at, c.zero_count, c.duration_histogram
+    FROM pg_catalog.unnest(ingest_batch.operations) AS c;
+
+    RETURN TRUE;
+END
+$$;
+
+COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]) IS
+'Applies a batch of pre-aggregated cells exactly once: routes and operations are arrays (or NULL) of '
+'pgmetrics.route_cell and pgmetrics.operation_cell, one per key and UTC hour (several cells of one key and hour '
+'add up). The cells are checked, then staged in route_cells and operation_cells, which the summaries count at once '
+'and fold_events merges into the hourly tier and the rollups. Returns true when the batch was applied and false when '
+'batch_id had been applied before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad cell, '
+'naming the array, the cell index (from 0) and the field; a rejected batch writes nothing. This is the fast form '
+'(binary arrays from the Python client); docs/WIRE.md shows it from psql.';
+
+REVOKE ALL ON FUNCTION pgmetrics.ingest_batch(uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.ingest_batch(
+    uuid, pgmetrics.route_cell[], pgmetrics.operation_cell[]
+) TO pgmetrics_writer;
+
+CREATE FUNCTION pgmetrics.ingest_batch(batch_id uuid, routes jsonb, operations jsonb)
 RETURNS boolean
 LANGUAGE plpgsql
 VOLATILE
@@ -22,9 +203,11 @@ DECLARE
     v_index bigint;
     v_cell jsonb;
     v_message text;
-    v_inserted bigint;
-    v_fold boolean;
+    v_route_cells pgmetrics.route_cell [];
+    v_operation_cells pgmetrics.operation_cell [];
 BEGIN
+    /* The JSON form, for callers without typed arrays: each cell's JSON is checked, then converted to the typed
+       cells of the fast form, which stages them. */
     IF ingest_batch.batch_id IS NULL THEN
         RAISE EXCEPTION 'batch_id must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
@@ -43,8 +226,6 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    /* Every cell is checked before anything is written, so a rejected batch writes nothing. The checks name
-       the field; the handler adds which cell it was, and reports every bad cell as 22023. */
     BEGIN
         v_array := 'routes';
         FOR v_cell, v_index IN
@@ -75,178 +256,46 @@ BEGIN
         RAISE EXCEPTION '%[%]: %', v_array, v_index, v_message USING ERRCODE = 'invalid_parameter_value';
     END;
 
-    -- A batch id seen before (committed, or being committed by a concurrent call) is acknowledged, not applied.
-    INSERT INTO pgmetrics.ingested_batches (batch_id, route_cells, operation_cells)
-    VALUES (
-        ingest_batch.batch_id, pg_catalog.jsonb_array_length(v_routes), pg_catalog.jsonb_array_length(v_operations)
+    SELECT pg_catalog.array_agg(
+        ROW(
+            b.r, b.m, b.h, b.n, b.s, b.d, b.lo, b.hi, b.t, b.zero_count,
+            ARRAY(SELECT x::int FROM pg_catalog.jsonb_array_elements_text(b.histogram) AS x)
+        )::pgmetrics.route_cell
+        ORDER BY b.i
     )
-    ON CONFLICT ON CONSTRAINT ingested_batches_pkey DO NOTHING;
-    GET DIAGNOSTICS v_inserted = ROW_COUNT;
-    IF v_inserted = 0 THEN
-        RETURN FALSE;
-    END IF;
-
-    /*
-     * When no other fold runs, the pending events of route_events and operation_events are folded in with the
-     * batch: deleted and added in the same statements, so the flush never waits for a fold and the events are
-     * counted once. Rows are written in key order, routes before operations, so concurrent batches and folds lock
-     * rows in the same order and cannot deadlock. Cells of the same key and hour within the batch are summed first.
-     * The lock key is the one of fold_events.
-     */
-    v_fold := pg_catalog.pg_try_advisory_xact_lock(4622547330170361171);
-
-    /*
-     * Histograms are summed per key, hour and bucket over the batch's elements and the events' buckets, then
-     * packed once per key and hour and merged into the stored row's histogram.
-     */
-    WITH e AS (
-        DELETE FROM pgmetrics.route_events AS x WHERE v_fold
-        RETURNING x.route, x.method, x.period_start, x.success, x.duration_ms, x.at
-    ),
-    b AS (
-        SELECT
-            b.r, pg_catalog.upper(b.m) AS m, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t, b.zero_count, b.histogram
-        FROM pg_catalog.jsonb_to_recordset(v_routes) AS b (
-            r text, m text, h timestamptz, n bigint, s bigint, f bigint, d double precision, lo double precision,
+    INTO v_route_cells
+    FROM ROWS FROM (
+        pg_catalog.jsonb_to_recordset(v_routes) AS (
+            r text, m text, h timestamptz, n bigint, s bigint, d double precision, lo double precision,
             hi double precision, t timestamptz, zero_count bigint, histogram jsonb
         )
-    ),
-    c AS (
-        SELECT b.r, b.m, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t, b.zero_count FROM b
-        UNION ALL
-        SELECT
-            e.route, e.method, e.period_start, 1, e.success::int, (NOT e.success)::int, e.duration_ms,
-            e.duration_ms, e.duration_ms, e.at, (e.duration_ms = 0)::int
-        FROM e
-    ),
-    buckets AS (
-        SELECT k.r, k.m, k.h, k.element >> 15 AS bucket, pg_catalog.sum(k.element & 32767)::bigint AS bucket_count
-        FROM (
-            SELECT b.r, b.m, b.h, x.t::int AS element
-            FROM b CROSS JOIN LATERAL pg_catalog.jsonb_array_elements_text(b.histogram) AS x (t)
-            UNION ALL
-            SELECT e.route, e.method, e.period_start, (pgmetrics._histogram_bucket(e.duration_ms) << 15) | 1
-            FROM e
-            WHERE e.duration_ms > 0
-        ) AS k
-        GROUP BY 1, 2, 3, 4
-    ),
-    histograms AS (
-        SELECT
-            k.r, k.m, k.h,
-            pgmetrics._histogram_pack(pg_catalog.array_agg(k.bucket), pg_catalog.array_agg(k.bucket_count)) AS histogram
-        FROM buckets AS k
-        GROUP BY 1, 2, 3
+    ) WITH ORDINALITY AS b (r, m, h, n, s, d, lo, hi, t, zero_count, histogram, i);
+    SELECT pg_catalog.array_agg(
+        ROW(
+            b.o, b.h, b.n, b.s, b.d, b.lo, b.hi, b.t, b.zero_count,
+            ARRAY(SELECT x::int FROM pg_catalog.jsonb_array_elements_text(b.histogram) AS x)
+        )::pgmetrics.operation_cell
+        ORDER BY b.i
     )
-    INSERT INTO pgmetrics.route_metrics AS m (
-        route, method, period_start, period_end, total_requests, successful, failed,
-        total_duration_ms, min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram
-    )
-    SELECT
-        a.r, a.m, a.h, a.h + INTERVAL '1 hour', a.n, a.s, a.f, a.d, a.lo, a.hi, a.t, a.zero_count,
-        COALESCE(k.histogram, '{}')
-    FROM (
-        SELECT
-            c.r, c.m, c.h, pg_catalog.sum(c.n)::bigint AS n, pg_catalog.sum(c.s)::bigint AS s,
-            pg_catalog.sum(c.f)::bigint AS f, pg_catalog.sum(c.d) AS d, pg_catalog.min(c.lo) AS lo,
-            pg_catalog.max(c.hi) AS hi, pg_catalog.max(c.t) AS t, pg_catalog.sum(c.zero_count)::bigint AS zero_count
-        FROM c
-        GROUP BY c.r, c.m, c.h
-    ) AS a
-    LEFT JOIN histograms AS k ON k.r = a.r AND k.m = a.m AND k.h = a.h
-    ORDER BY 1, 2, 3
-    ON CONFLICT ON CONSTRAINT route_metrics_pkey DO UPDATE SET
-        total_requests = m.total_requests + excluded.total_requests,
-        successful = m.successful + excluded.successful,
-        failed = m.failed + excluded.failed,
-        total_duration_ms = m.total_duration_ms + excluded.total_duration_ms,
-        min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
-        max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
-        last_request_at = GREATEST(m.last_request_at, excluded.last_request_at),
-        zero_count = m.zero_count + excluded.zero_count,
-        duration_histogram = pgmetrics._histogram_merge(m.duration_histogram, excluded.duration_histogram),
-        updated_at = pg_catalog.now();
-
-    WITH e AS (
-        DELETE FROM pgmetrics.operation_events AS x WHERE v_fold
-        RETURNING x.operation, x.period_start, x.success, x.duration_ms, x.at
-    ),
-    b AS (
-        SELECT b.o, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t, b.zero_count, b.histogram
-        FROM pg_catalog.jsonb_to_recordset(v_operations) AS b (
-            o text, h timestamptz, n bigint, s bigint, f bigint, d double precision, lo double precision,
+    INTO v_operation_cells
+    FROM ROWS FROM (
+        pg_catalog.jsonb_to_recordset(v_operations) AS (
+            o text, h timestamptz, n bigint, s bigint, d double precision, lo double precision,
             hi double precision, t timestamptz, zero_count bigint, histogram jsonb
         )
-    ),
-    c AS (
-        SELECT b.o, b.h, b.n, b.s, b.f, b.d, b.lo, b.hi, b.t, b.zero_count FROM b
-        UNION ALL
-        SELECT
-            e.operation, e.period_start, 1, e.success::int, (NOT e.success)::int, e.duration_ms,
-            e.duration_ms, e.duration_ms, e.at, (e.duration_ms = 0)::int
-        FROM e
-    ),
-    buckets AS (
-        SELECT k.o, k.h, k.element >> 15 AS bucket, pg_catalog.sum(k.element & 32767)::bigint AS bucket_count
-        FROM (
-            SELECT b.o, b.h, x.t::int AS element
-            FROM b CROSS JOIN LATERAL pg_catalog.jsonb_array_elements_text(b.histogram) AS x (t)
-            UNION ALL
-            SELECT e.operation, e.period_start, (pgmetrics._histogram_bucket(e.duration_ms) << 15) | 1
-            FROM e
-            WHERE e.duration_ms > 0
-        ) AS k
-        GROUP BY 1, 2, 3
-    ),
-    histograms AS (
-        SELECT
-            k.o, k.h,
-            pgmetrics._histogram_pack(pg_catalog.array_agg(k.bucket), pg_catalog.array_agg(k.bucket_count)) AS histogram
-        FROM buckets AS k
-        GROUP BY 1, 2
-    )
-    INSERT INTO pgmetrics.operation_metrics AS m (
-        operation, period_start, period_end, total_executions, successful, failed,
-        total_duration_ms, min_duration_ms, max_duration_ms, last_execution_at, zero_count, duration_histogram
-    )
-    SELECT
-        a.o, a.h, a.h + INTERVAL '1 hour', a.n, a.s, a.f, a.d, a.lo, a.hi, a.t, a.zero_count,
-        COALESCE(k.histogram, '{}')
-    FROM (
-        SELECT
-            c.o, c.h, pg_catalog.sum(c.n)::bigint AS n, pg_catalog.sum(c.s)::bigint AS s,
-            pg_catalog.sum(c.f)::bigint AS f, pg_catalog.sum(c.d) AS d, pg_catalog.min(c.lo) AS lo,
-            pg_catalog.max(c.hi) AS hi, pg_catalog.max(c.t) AS t, pg_catalog.sum(c.zero_count)::bigint AS zero_count
-        FROM c
-        GROUP BY c.o, c.h
-    ) AS a
-    LEFT JOIN histograms AS k ON k.o = a.o AND k.h = a.h
-    ORDER BY 1, 2
-    ON CONFLICT ON CONSTRAINT operation_metrics_pkey DO UPDATE SET
-        total_executions = m.total_executions + excluded.total_executions,
-        successful = m.successful + excluded.successful,
-        failed = m.failed + excluded.failed,
-        total_duration_ms = m.total_duration_ms + excluded.total_duration_ms,
-        min_duration_ms = LEAST(m.min_duration_ms, excluded.min_duration_ms),
-        max_duration_ms = GREATEST(m.max_duration_ms, excluded.max_duration_ms),
-        last_execution_at = GREATEST(m.last_execution_at, excluded.last_execution_at),
-        zero_count = m.zero_count + excluded.zero_count,
-        duration_histogram = pgmetrics._histogram_merge(m.duration_histogram, excluded.duration_histogram),
-        updated_at = pg_catalog.now();
-
-    RETURN TRUE;
+    ) WITH ORDINALITY AS b (o, h, n, s, d, lo, hi, t, zero_count, histogram, i);
+    RETURN pgmetrics.ingest_batch(ingest_batch.batch_id, v_route_cells, v_operation_cells);
 END
 $$;
 
 COMMENT ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) IS
-'Adds a batch of pre-aggregated cells to the hourly tables in one transaction, exactly once. routes and operations '
-'are JSON arrays (or NULL) of cells {"r": route, "m": method} or {"o": operation}, each with "h" (UTC hour start), '
-'"n" total, "s" successful, "f" failed, "d" sum, "lo" min, "hi" max of duration_ms, "t" (last event time), '
-'"histogram" (JSON array of packed integers bucket * 2^15 + count, docs/HISTOGRAM.md) and "zero_count"; cells '
-'of the same key and hour are summed. When no other fold holds its lock, the pending events of the direct recording '
-'functions are folded in the same statements (see fold_events). Returns true when the batch was applied and false '
-'when batch_id had been applied before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad '
-'argument or cell, naming the array, the cell index (from 0) and the field; a rejected batch writes nothing.';
+'The JSON form of ingest_batch, for callers without typed arrays (slower: docs/WIRE.md has the figures). routes and '
+'operations are JSON arrays (or NULL) of cells {"r": route, "m": method} or {"o": operation}, each with "h" (UTC hour '
+'start), "n" total, "s" successful, "f" failed, "d" sum, "lo" min, "hi" max of duration_ms, "t" (last event time), '
+'"histogram" (JSON array of packed integers bucket * 2^15 + count, docs/HISTOGRAM.md) and "zero_count"; cells of '
+'the same key and hour add up. Returns true when the batch was applied and false when batch_id had been applied '
+'before (nothing changes). Raises 22004 for a NULL batch_id and 22023 for a bad argument or cell, naming the array, '
+'the cell index (from 0) and the field; a rejected batch writes nothing.';
 
 REVOKE ALL ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) FROM public;
 GRANT EXECUTE ON FUNCTION pgmetrics.ingest_batch(uuid, jsonb, jsonb) TO pgmetrics_writer;

@@ -4,6 +4,6 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
-DROP TYPE pgmetrics.operation_cell;
+GRANT USAGE ON TYPE pgmetrics.operation_cell TO public;
 
 COMMIT;

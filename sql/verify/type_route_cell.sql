@@ -7,5 +7,7 @@ SET LOCAL search_path = pg_catalog, pg_temp;
 SELECT 1 / pg_catalog.count(*)::int
 FROM pg_catalog.pg_attribute AS a
 WHERE a.attrelid = 'pgmetrics.route_cell'::regclass AND a.attname = 'duration_histogram';
+SELECT 1 / pg_catalog.has_type_privilege('pgmetrics_writer', 'pgmetrics.route_cell', 'USAGE')::int;
+SELECT 1 / (NOT pg_catalog.has_type_privilege('public', 'pgmetrics.route_cell', 'USAGE'))::int;
 
 ROLLBACK;

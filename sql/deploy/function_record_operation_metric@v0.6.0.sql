@@ -1,0 +1,89 @@
+-- Deploy pgmetrics:function_record_operation_metric to pg
+-- requires: table_operation_events
+-- requires: function__check_name
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION pgmetrics.record_operation_metric(
+    operation text,
+    success boolean,
+    duration_ms double precision,
+    at timestamptz DEFAULT pg_catalog.now()
+)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    /*
+     * The checks of _check_name, and those of success, duration_ms and at, written out here with the messages and
+     * SQLSTATEs the pgTAP tests hold them to: each nested call of a function with a pinned search_path costs a
+     * configuration change, and this function is called once per event. Every argument is checked before the insert,
+     * so a rejected call writes nothing.
+     */
+    IF record_operation_metric.operation IS NULL THEN
+        RAISE EXCEPTION 'operation must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF pg_catalog.length(record_operation_metric.operation) NOT BETWEEN 1 AND 1024 THEN
+        RAISE EXCEPTION 'operation must be 1 to 1024 characters long, got %',
+            pg_catalog.length(record_operation_metric.operation)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF record_operation_metric.success IS NULL THEN
+        RAISE EXCEPTION 'success must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF record_operation_metric.duration_ms IS NULL THEN
+        RAISE EXCEPTION 'duration_ms must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- NaN compares greater than every number in PostgreSQL, so it needs its own test.
+    IF record_operation_metric.duration_ms = 'NaN'::float8
+        OR record_operation_metric.duration_ms = 'Infinity'::float8
+        OR record_operation_metric.duration_ms < 0 THEN
+        RAISE EXCEPTION 'duration_ms must be a finite number >= 0, got %', record_operation_metric.duration_ms
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF record_operation_metric.at IS NULL THEN
+        RAISE EXCEPTION 'at must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT pg_catalog.isfinite(record_operation_metric.at) THEN
+        RAISE EXCEPTION 'at must be a finite timestamp, got %', record_operation_metric.at
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Beyond these years a bucket's end (a day later) leaves timestamptz's range, and the event could
+    -- never be folded.
+    IF record_operation_metric.at < '0001-01-01 00:00:00+00'
+        OR record_operation_metric.at >= '10000-01-01 00:00:00+00' THEN
+        RAISE EXCEPTION 'at must be between 0001-01-01 and 9999-12-31 UTC, got %', record_operation_metric.at
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    /*
+     * One row is appended to operation_events and nothing is updated, so concurrent calls on one key never wait
+     * for each other; fold_events adds the row to its hourly bucket later and the summaries count it meanwhile.
+     */
+    INSERT INTO pgmetrics.operation_events (operation, period_start, success, duration_ms, at)
+    VALUES (
+        record_operation_metric.operation, pg_catalog.date_trunc('hour', record_operation_metric.at, 'UTC'),
+        record_operation_metric.success, record_operation_metric.duration_ms,
+        record_operation_metric.at
+    );
+END
+$$;
+
+COMMENT ON FUNCTION pgmetrics.record_operation_metric(text, boolean, double precision, timestamptz) IS
+'Counts one execution of operation (a name such as send_email, 1 to 1024 characters) in the UTC hour of at '
+'(default now()). success false counts a failure; duration_ms must be finite and >= 0. Appends one row to '
+'operation_events (no row lock, so concurrent calls on one key do not wait); the summary functions count it at once, '
+'fold_events adds it to the hourly tier. Raises 22004 for a NULL argument and 22023 for any other bad argument, '
+'naming it; a rejected call writes nothing.';
+
+REVOKE ALL ON FUNCTION pgmetrics.record_operation_metric(text, boolean, double precision, timestamptz) FROM public;
+GRANT EXECUTE ON FUNCTION pgmetrics.record_operation_metric(
+    text, boolean, double precision, timestamptz
+) TO pgmetrics_writer;
+
+COMMIT;
