@@ -151,7 +151,8 @@ class Spool:
         self.path = Path(path)
         self.max_bytes = max_bytes
         self._claims: dict[uuid.UUID, int] = {}  # batch id -> fd holding the file's flock
-        self._lock = threading.Lock()
+        # Reentrant: a SIGTERM handler spools in the thread it interrupted, which may hold it.
+        self._lock = threading.RLock()
         self._unmovable: set[Path] = set()
 
     def after_fork_in_child(self) -> None:
@@ -161,7 +162,7 @@ class Spool:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._claims = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def _file(self, batch_id: uuid.UUID) -> Path:
         return self.path / f"{batch_id}{SUFFIX}"

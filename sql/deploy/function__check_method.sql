@@ -5,12 +5,17 @@ BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 
+DROP FUNCTION pgmetrics._check_method(text);
+
 CREATE FUNCTION pgmetrics._check_method(method text)
 RETURNS text
 LANGUAGE plpgsql
 IMMUTABLE
 PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 DECLARE
     v_method text := pg_catalog.upper(_check_method.method);
@@ -18,8 +23,8 @@ BEGIN
     IF v_method IS NULL THEN
         RAISE EXCEPTION 'method must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF v_method NOT IN ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT') THEN
-        RAISE EXCEPTION 'method must be one of GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT, got %',
+    IF v_method NOT IN ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', '_OTHER') THEN
+        RAISE EXCEPTION 'method must be one of GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT _OTHER, got %',
             pg_catalog.quote_literal(pg_catalog.left(_check_method.method, 40))
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -29,7 +34,7 @@ $$;
 
 COMMENT ON FUNCTION pgmetrics._check_method(text) IS
 'Returns method in upper case when it is a standard HTTP method (GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT, '
-'any case). Raises 22004 for NULL and 22023 for anything else.';
+'any case) or _OTHER, the key of requests with any other method. Raises 22004 for NULL and 22023 for anything else.';
 
 REVOKE ALL ON FUNCTION pgmetrics._check_method(text) FROM public;
 

@@ -8,7 +8,10 @@ SELECT 1 / count(*)
 FROM pg_catalog.pg_proc
 WHERE
     oid = 'pgmetrics._check_method(text)'::regprocedure
-    AND proconfig = ARRAY['search_path=pg_catalog, pg_temp'];
+    AND proconfig = ARRAY[
+        'search_path=pg_catalog, pg_temp', 'TimeZone=UTC', 'DateStyle=ISO, YMD', 'IntervalStyle=postgres'
+    ];
+SELECT pgmetrics._check_method('_other');
 SELECT 1 / (NOT pg_catalog.has_function_privilege('public', 'pgmetrics._check_method(text)', 'EXECUTE'))::int;
 
 ROLLBACK;
