@@ -44,8 +44,8 @@ BEGIN
     IF v_method IS NULL THEN
         RAISE EXCEPTION 'method must not be NULL' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF v_method NOT IN ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT') THEN
-        RAISE EXCEPTION 'method must be one of GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT, got %',
+    IF v_method NOT IN ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', '_OTHER') THEN
+        RAISE EXCEPTION 'method must be one of GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT _OTHER, got %',
             pg_catalog.quote_literal(pg_catalog.left(record_route_metric.method, 40))
             USING ERRCODE = 'invalid_parameter_value';
     END IF;

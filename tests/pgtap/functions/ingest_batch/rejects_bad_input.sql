@@ -39,7 +39,7 @@ SELECT throws_ok($$SELECT pg_temp.bad_route('{"r": null}')$$,
 SELECT throws_ok($$SELECT pg_temp.bad_route('{"r": 5}')$$,
     '22023', 'routes[1]: r must be a string', 'a route that is a number');
 SELECT throws_ok($$SELECT pg_temp.bad_route('{"m": "FETCH"}')$$,
-    '22023', 'routes[1]: method must be one of GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT, got ''FETCH''',
+    '22023', 'routes[1]: method must be one of GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT _OTHER, got ''FETCH''',
     'an unknown method');
 SELECT throws_ok($$SELECT pgmetrics.ingest_batch(gen_random_uuid(), jsonb_build_array(g.route - 'm'), NULL) FROM good AS g$$,
     '22023', 'routes[0]: m must be a string', 'a missing method');

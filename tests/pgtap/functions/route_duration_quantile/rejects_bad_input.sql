@@ -20,7 +20,7 @@ SELECT throws_ok($$SELECT pgmetrics.route_duration_quantile(0.5, '2026-03-02', '
     '22023', 'start must not be after end, got start 2026-03-02 00:00:00+00 and end 2026-03-01 00:00:00+00',
     'start after end is rejected');
 SELECT throws_ok($$SELECT pgmetrics.route_duration_quantile(0.5, '2026-03-01', '2026-03-02', NULL, 'FETCH')$$,
-    '22023', 'method must be one of GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT, got ''FETCH''',
+    '22023', 'method must be one of GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT _OTHER, got ''FETCH''',
     'an unknown method is rejected');
 
 SELECT * FROM finish();

@@ -29,7 +29,7 @@ SELECT throws_ok(
 SELECT throws_ok($$SELECT * FROM pgmetrics.route_metrics_summary('2026-03-01', '2026-03-02', 'day', tz => NULL)$$,
     '22004', 'tz must not be NULL', 'a NULL time zone is rejected');
 SELECT throws_ok($$SELECT * FROM pgmetrics.route_metrics_summary('2026-03-01', '2026-03-02', method => 'FETCH')$$,
-    '22023', 'method must be one of GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT, got ''FETCH''',
+    '22023', 'method must be one of GET HEAD POST PUT PATCH DELETE OPTIONS TRACE CONNECT _OTHER, got ''FETCH''',
     'an unknown method filter is rejected');
 SELECT lives_ok(
     $$SELECT * FROM pgmetrics.route_metrics_summary('2026-03-01', '2026-03-02', 'hour', NULL, NULL, 'Asia/Kolkata')$$,
