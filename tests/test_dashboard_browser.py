@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
@@ -22,7 +23,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.conftest import Database, create_database, drop_database
 from tests.real_servers import Server, free_port, serve, server_env
@@ -363,3 +364,18 @@ def test_the_operations_page(page: WebDriver, server: Server, tmp_path: Path) ->
     assert int(card(page, "total")) == 29
     paths = page.find_elements(By.CSS_SELECTOR, 'figure[data-chart="latency"] path.series')
     assert len(paths) == 2
+
+
+def test_the_time_zone_is_the_pages(page: WebDriver, reader_dsn: str) -> None:
+    Select(page.find_element(By.ID, "tz")).select_by_value("Asia/Tokyo")
+    WebDriverWait(page, 20).until(lambda d: "tz=Asia%2FTokyo" in d.current_url)
+    wait_ready(page)
+    subtitle = page.find_element(By.ID, "subtitle").text
+    assert "(Asia/Tokyo)" in subtitle
+    start, end = shown_range(page)
+    # The range's times in the zone, nine hours ahead of UTC.
+    local = start.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert subtitle.startswith(f"{local.day} {local:%b %Y}, {local:%H:%M}")
+    assert int(card(page, "total")) == sum(
+        r["total_requests"] for r in summary(reader_dsn, start, end)
+    )
