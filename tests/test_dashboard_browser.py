@@ -364,6 +364,15 @@ def test_the_operations_page(page: WebDriver, server: Server, tmp_path: Path) ->
     assert int(card(page, "total")) == 29
     paths = page.find_elements(By.CSS_SELECTOR, 'figure[data-chart="latency"] path.series')
     assert len(paths) == 2
+    page.find_element(By.CSS_SELECTOR, '#keys tr[data-key="send_email"] a').click()
+    WebDriverWait(page, 20).until(lambda d: "/dashboard/operation?" in d.current_url)
+    wait_ready(page)
+    page.save_screenshot(str(tmp_path / "operation.png"))
+    assert page.find_element(By.ID, "title").text == "send_email"
+    assert int(card(page, "total")) == 20
+    assert close(card(page, "error_rate"), 2 / 20)
+    bars = page.find_elements(By.CSS_SELECTOR, 'figure[data-chart="histogram"] rect.bar-rect')
+    assert bars
 
 
 def test_the_time_zone_is_the_pages(page: WebDriver, reader_dsn: str) -> None:
