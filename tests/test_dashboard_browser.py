@@ -9,9 +9,10 @@ import math
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
@@ -22,7 +23,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.conftest import Database, create_database, drop_database
 from tests.real_servers import Server, free_port, serve, server_env
@@ -237,7 +238,7 @@ def test_the_numbers_shown_are_the_summary_of_the_range(
 ) -> None:
     page.save_screenshot(str(tmp_path / "routes.png"))
     start, end = shown_range(page)
-    assert end - start == (end - start).__class__(hours=24)
+    assert end - start == timedelta(hours=24)
     expected = summary(reader_dsn, start, end)
     shown = {row["key"]: row for row in table(page)}
     assert set(shown) == {f"{r['method']} {r['route']}" for r in expected}
@@ -363,3 +364,27 @@ def test_the_operations_page(page: WebDriver, server: Server, tmp_path: Path) ->
     assert int(card(page, "total")) == 29
     paths = page.find_elements(By.CSS_SELECTOR, 'figure[data-chart="latency"] path.series')
     assert len(paths) == 2
+    page.find_element(By.CSS_SELECTOR, '#keys tr[data-key="send_email"] a').click()
+    WebDriverWait(page, 20).until(lambda d: "/dashboard/operation?" in d.current_url)
+    wait_ready(page)
+    page.save_screenshot(str(tmp_path / "operation.png"))
+    assert page.find_element(By.ID, "title").text == "send_email"
+    assert int(card(page, "total")) == 20
+    assert close(card(page, "error_rate"), 2 / 20)
+    bars = page.find_elements(By.CSS_SELECTOR, 'figure[data-chart="histogram"] rect.bar-rect')
+    assert bars
+
+
+def test_the_time_zone_is_the_pages(page: WebDriver, reader_dsn: str) -> None:
+    Select(page.find_element(By.ID, "tz")).select_by_value("Asia/Tokyo")
+    WebDriverWait(page, 20).until(lambda d: "tz=Asia%2FTokyo" in d.current_url)
+    wait_ready(page)
+    subtitle = page.find_element(By.ID, "subtitle").text
+    assert "(Asia/Tokyo)" in subtitle
+    start, end = shown_range(page)
+    # The range's times in the zone, nine hours ahead of UTC.
+    local = start.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert subtitle.startswith(f"{local.day} {local:%b %Y}, {local:%H:%M}")
+    assert int(card(page, "total")) == sum(
+        r["total_requests"] for r in summary(reader_dsn, start, end)
+    )

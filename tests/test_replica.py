@@ -116,6 +116,26 @@ READER_CALLS: dict[str, list[tuple[str, dict[str, Any]]]] = {
             {"start": T0 - timedelta(hours=2), "end": T0 + timedelta(hours=2)},
         )
     ],
+    "pgmetrics.route_duration_histogram(timestamp with time zone,timestamp with time zone,"
+    "text,text)": [
+        (
+            "SELECT * FROM pgmetrics.route_duration_histogram(%(start)s, %(end)s)",
+            {"start": START, "end": END},
+        ),
+        (
+            "SELECT * FROM pgmetrics.route_duration_histogram(%(start)s, %(end)s, "
+            "route => '/users/{id}', method => 'GET')",
+            {"start": T0 - timedelta(hours=2), "end": T0 + timedelta(hours=2)},
+        ),
+    ],
+    "pgmetrics.operation_duration_histogram(timestamp with time zone,timestamp with time zone,"
+    "text)": [
+        (
+            "SELECT * FROM pgmetrics.operation_duration_histogram(%(start)s, %(end)s, "
+            "operation => 'send_email')",
+            {"start": START, "end": END},
+        )
+    ],
     "pgmetrics.report_status()": [("SELECT pgmetrics.report_status()", {})],
     # The aggregate the day, week and month views call; they are read below.
     "pgmetrics._histogram_concat(integer[])": [

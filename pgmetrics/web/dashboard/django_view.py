@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from pgmetrics.web.dashboard import Dashboard
 
@@ -32,7 +33,8 @@ def dashboard_view(
             rest or "",
             request.GET.dict(),
             headers,
-            request.body[:4096] if request.method == "POST" else b"",
+            # The login form as Django parsed it, urlencoded or multipart.
+            urlencode(request.POST.dict()).encode() if request.method == "POST" else b"",
             secure=request.is_secure(),
             mount=root,
         )

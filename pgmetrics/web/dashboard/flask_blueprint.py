@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, request
 
 from pgmetrics.web.dashboard import Dashboard
@@ -24,7 +26,8 @@ def dashboard_blueprint(
             "/" + rest if rest else "",
             request.args.to_dict(),
             {name.lower(): value for name, value in request.headers.items()},
-            request.get_data(cache=False)[:4096] if request.method == "POST" else b"",
+            # The login form as Flask parsed it, urlencoded or multipart.
+            urlencode(request.form.to_dict()).encode() if request.method == "POST" else b"",
             secure=request.is_secure,
             mount=mount,
         )
@@ -34,5 +37,7 @@ def dashboard_blueprint(
         return response
 
     blueprint.add_url_rule(mount or "/", "page", serve, methods=["GET", "HEAD", "POST"])
+    if mount:
+        blueprint.add_url_rule(f"{mount}/", "slash", serve, methods=["GET", "HEAD"])
     blueprint.add_url_rule(f"{mount}/<path:rest>", "rest", serve, methods=["GET", "HEAD", "POST"])
     return blueprint
