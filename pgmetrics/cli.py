@@ -381,8 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="serve GET /api/admin/metrics and /dashboard",
-        description="Serves the admin endpoint GET /api/admin/metrics and the dashboard at /dashboard "
-        "on uvicorn, behind OBSERVABILITY_METRICS_ADMIN_TOKEN.",
+        description="Serves the admin endpoint GET /api/admin/metrics and the dashboard at "
+        "/dashboard on uvicorn, behind OBSERVABILITY_METRICS_ADMIN_TOKEN.",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

@@ -71,13 +71,10 @@ def _django() -> Any:
     from django.conf import settings
 
     if not settings.configured:
-        settings.configure(
-            DEBUG=False,
-            ALLOWED_HOSTS=["testserver"],
-            ROOT_URLCONF="pgmetrics_test_dashboard_urls",
-            SECRET_KEY="test-only",  # noqa: S106 - a throwaway settings object
-        )
+        settings.configure(DEBUG=False, SECRET_KEY="test-only")  # noqa: S106 - throwaway settings
         django.setup()
+    # Settings are per process: another test module may have configured them first.
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
     from django.test import RequestFactory  # type: ignore[import-untyped]
 
     return RequestFactory()

@@ -82,7 +82,7 @@ def _django_application(storage: MemoryMetricsStorage) -> Any:
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
     from django.http import HttpRequest, HttpResponse
-    from django.urls import path
+    from django.urls import clear_url_caches, path
 
     def article(_request: HttpRequest, year: int, slug: str) -> HttpResponse:
         return HttpResponse(f"{year} {slug}")
@@ -91,14 +91,13 @@ def _django_application(storage: MemoryMetricsStorage) -> Any:
     urls.urlpatterns = [path("articles/<int:year>/<slug:slug>/", article)]  # type: ignore[attr-defined]
     sys.modules[urls.__name__] = urls
     if not settings.configured:
-        settings.configure(
-            DEBUG=False,
-            ALLOWED_HOSTS=["127.0.0.1"],
-            ROOT_URLCONF=urls.__name__,
-            MIDDLEWARE=["pgmetrics.web.django.RouteTemplateMiddleware"],
-            SECRET_KEY="test-only",  # noqa: S106 - a throwaway settings object
-        )
+        settings.configure(DEBUG=False, SECRET_KEY="test-only")  # noqa: S106 - throwaway settings
         django.setup()
+    # Settings are per process: another test module may have configured them first.
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
+    settings.ROOT_URLCONF = urls.__name__
+    settings.MIDDLEWARE = ["pgmetrics.web.django.RouteTemplateMiddleware"]
+    clear_url_caches()
     return WSGIMetricsMiddleware(WSGIHandler(), storage=storage)
 
 
