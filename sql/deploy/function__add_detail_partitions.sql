@@ -1,21 +1,27 @@
 -- Deploy pgmetrics:function__add_detail_partitions to pg
--- requires: table_locks
--- requires: function__setting
 
 BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
+
+DROP FUNCTION pgmetrics._add_detail_partitions(timestamptz[]);
 
 CREATE FUNCTION pgmetrics._add_detail_partitions(days timestamptz[])
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 DECLARE
     v_day timestamptz;
     v_parent text;
     v_name text;
+    -- The bounds of the day as literals that read the same in any session: UTC, ISO, with their offset.
+    v_from text;
+    v_to text;
     v_created integer := 0;
 BEGIN
     /*
@@ -50,6 +56,13 @@ BEGIN
         ORDER BY d.day DESC
         LIMIT 100
     LOOP
+        /*
+         * The bounds are written out in UTC ISO form, never rendered by format('%L') of a timestamptz, which follows
+         * the session's DateStyle and TimeZone: a day bounded at 14:00 UTC by a caller in Asia/Shanghai overlapped the
+         * next day's partition, and every later fold failed.
+         */
+        v_from := pg_catalog.to_char(v_day AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"');
+        v_to := pg_catalog.to_char((v_day AT TIME ZONE 'UTC') + INTERVAL '1 day', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"');
         FOREACH v_parent IN ARRAY ARRAY['route_metrics', 'operation_metrics'] LOOP
             v_name := v_parent || '_p' || pg_catalog.to_char(v_day AT TIME ZONE 'UTC', 'YYYYMMDD');
             CONTINUE WHEN pg_catalog.to_regclass('pgmetrics.' || v_name) IS NOT NULL;
@@ -59,15 +72,15 @@ BEGIN
             EXECUTE pg_catalog.format(
                 'WITH moved AS (DELETE FROM pgmetrics.%I AS m WHERE m.period_start >= %L AND m.period_start < %L '
                 'RETURNING m.*) INSERT INTO pgmetrics.%I SELECT * FROM moved',
-                v_parent || '_default', v_day, v_day + INTERVAL '1 day', v_name
+                v_parent || '_default', v_from, v_to, v_name
             );
             EXECUTE pg_catalog.format(
                 'ALTER TABLE pgmetrics.%I ADD CONSTRAINT %I CHECK (period_start >= %L AND period_start < %L)',
-                v_name, v_name || '_bound', v_day, v_day + INTERVAL '1 day'
+                v_name, v_name || '_bound', v_from, v_to
             );
             EXECUTE pg_catalog.format(
                 'ALTER TABLE pgmetrics.%I ATTACH PARTITION pgmetrics.%I FOR VALUES FROM (%L) TO (%L)',
-                v_parent, v_name, v_day, v_day + INTERVAL '1 day'
+                v_parent, v_name, v_from, v_to
             );
             EXECUTE pg_catalog.format('ALTER TABLE pgmetrics.%I DROP CONSTRAINT %I', v_name, v_name || '_bound');
             -- Partitions are tables of their own: no role but the owner may read them directly, and should a
