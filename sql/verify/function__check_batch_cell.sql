@@ -9,7 +9,7 @@ FROM pg_catalog.pg_proc
 WHERE
     oid = 'pgmetrics._check_batch_cell(jsonb)'::regprocedure
     AND NOT prosecdef
-    AND proconfig = ARRAY['search_path=pg_catalog, pg_temp'];
+    AND proconfig @> ARRAY['search_path=pg_catalog, pg_temp'];
 SELECT 1 / (NOT pg_catalog.has_function_privilege('public', 'pgmetrics._check_batch_cell(jsonb)', 'EXECUTE'))::int;
 
 ROLLBACK;

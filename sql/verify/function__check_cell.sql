@@ -9,6 +9,6 @@ FROM pg_catalog.pg_proc
 WHERE
     oid = 'pgmetrics._check_cell(timestamptz, bigint, bigint, double precision, double precision, double precision, '
     'timestamptz, bigint, int [], text, text)'::regprocedure
-    AND proconfig = ARRAY['search_path=pg_catalog, pg_temp'];
+    AND proconfig @> ARRAY['search_path=pg_catalog, pg_temp'];
 
 ROLLBACK;
