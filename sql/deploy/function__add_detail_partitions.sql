@@ -22,6 +22,7 @@ DECLARE
     -- The bounds of the day as literals that read the same in any session: UTC, ISO, with their offset.
     v_from text;
     v_to text;
+    v_busy boolean := FALSE;
     v_created integer := 0;
 BEGIN
     /*
@@ -66,6 +67,21 @@ BEGIN
         FOREACH v_parent IN ARRAY ARRAY['route_metrics', 'operation_metrics'] LOOP
             v_name := v_parent || '_p' || pg_catalog.to_char(v_day AT TIME ZONE 'UTC', 'YYYYMMDD');
             CONTINUE WHEN pg_catalog.to_regclass('pgmetrics.' || v_name) IS NOT NULL;
+            /*
+             * The attach takes an ACCESS EXCLUSIVE lock on the default partition. A reader whose transaction read the
+             * tier and stays open would make it wait, holding the fold's lock: every fold and retention would wait
+             * with it. The locks are only tried; while a reader holds them, the days left stay in the default
+             * partition until a later call.
+             */
+            BEGIN
+                EXECUTE pg_catalog.format('LOCK TABLE pgmetrics.%I IN SHARE UPDATE EXCLUSIVE MODE NOWAIT', v_parent);
+                EXECUTE pg_catalog.format(
+                    'LOCK TABLE pgmetrics.%I IN ACCESS EXCLUSIVE MODE NOWAIT', v_parent || '_default'
+                );
+            EXCEPTION WHEN lock_not_available THEN
+                v_busy := TRUE;
+            END;
+            EXIT WHEN v_busy;
             EXECUTE pg_catalog.format(
                 'CREATE TABLE pgmetrics.%I (LIKE pgmetrics.%I INCLUDING ALL)', v_name, v_parent
             );
@@ -94,6 +110,7 @@ BEGIN
             );
             v_created := v_created + 1;
         END LOOP;
+        EXIT WHEN v_busy;
     END LOOP;
     RETURN v_created;
 END
@@ -103,8 +120,9 @@ COMMENT ON FUNCTION pgmetrics._add_detail_partitions(timestamptz[]) IS
 'Creates, for each UTC day holding one of days that lacks them, the partitions route_metrics_pYYYYMMDD and '
 'operation_metrics_pYYYYMMDD (at most 100 days per call, the latest first), moving the rows of that day out of the '
 'default partitions; row security enabled, no privilege for any role but the owner. Returns the number of '
-'partitions created. Takes the fold row of pgmetrics.locks. Private: called by fold_events, run_retention and the '
-'deploy as the schema owner. Raises 22004 for NULL days.';
+'partitions created. Waits for no reader: while a transaction that read the hourly tier holds it, the days left '
+'stay in the default partitions until a later call. Takes the fold row of pgmetrics.locks. Private: called by '
+'fold_events, run_retention and the deploy as the schema owner. Raises 22004 for NULL days.';
 
 REVOKE ALL ON FUNCTION pgmetrics._add_detail_partitions(timestamptz[]) FROM public;
 
