@@ -1,5 +1,4 @@
 -- Deploy pgmetrics:function__operation_metrics_summary to pg
--- requires: table_rollup_watermark
 
 BEGIN;
 
@@ -18,6 +17,9 @@ RETURNS SETOF record
 LANGUAGE plpgsql
 STABLE
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 -- The filters are optional (NULL means all): a plan made for the actual values uses the right index.
 SET plan_cache_mode = force_custom_plan
 -- Starting parallel workers costs more than these reads of a few thousand rows take.
@@ -111,8 +113,9 @@ BEGIN
             v_mid_end := v_hour_end;
         END IF;
         IF _operation_metrics_summary.bucket = 'all' THEN
-            v_month_start := pg_catalog.date_trunc('month', v_mid_start - INTERVAL '1 microsecond', 'UTC')
-                + INTERVAL '1 month';
+            -- A month and a day are added in UTC: timestamptz + interval follows the session's TimeZone otherwise.
+            v_month_start := ((pg_catalog.date_trunc('month', v_mid_start - INTERVAL '1 microsecond', 'UTC') AT TIME ZONE 'UTC')
+                + INTERVAL '1 month') AT TIME ZONE 'UTC';
             v_month_end := pg_catalog.date_trunc('month', v_mid_end, 'UTC');
             IF v_month_start >= v_month_end THEN
                 v_month_start := v_hour_end;

@@ -1,6 +1,4 @@
 -- Deploy pgmetrics:function_add_report_zone to pg
--- requires: table_rollup_watermark
--- requires: function_fold_events
 
 BEGIN;
 
@@ -13,9 +11,14 @@ RETURNS text
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 DECLARE
     v_zone text;
+    -- Retention has deleted the hours before the detail cutoff of its latest run (whole UTC days).
+    v_horizon timestamptz;
 BEGIN
     IF add_report_zone.zone IS NULL THEN
         RAISE EXCEPTION 'zone must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -40,8 +43,16 @@ BEGIN
     IF NOT FOUND THEN
         RETURN v_zone;
     END IF;
-    -- A one-off backfill from the hours the rollups hold: their local days, merged once. Later hours come with the
-    -- fold that rolls them up.
+    /*
+     * A one-off backfill of every local day the rollups hold, merged once; later hours come with the fold that rolls
+     * them up. The hours still in the hourly tier give their local days. The days before the horizon have no hours
+     * left: their UTC days stand in, each placed at its UTC noon, which is where the summaries placed them before
+     * the zone was added. Without them, a summary by day in the zone over expired days found nothing once the zone
+     * existed.
+     */
+    SELECT COALESCE(pg_catalog.max((r.result ->> 'detail_cutoff')::timestamptz), '-infinity')
+    INTO v_horizon
+    FROM pgmetrics.retention_runs AS r;
     INSERT INTO pgmetrics.route_metrics_rollup (
         route, method, grain, zone, period_start, total_requests, successful, failed, total_duration_ms,
         min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram, duration_quantiles
@@ -62,8 +73,21 @@ BEGIN
             pg_catalog.min(h.min_duration_ms) AS min_duration_ms, pg_catalog.max(h.max_duration_ms) AS max_duration_ms,
             pg_catalog.max(h.last_request_at) AS last_request_at, pg_catalog.sum(h.zero_count)::bigint AS zero_count,
             pgmetrics._histogram_merge_agg(h.duration_histogram) AS duration_histogram
-        FROM pgmetrics.route_metrics AS h
-        WHERE h.period_start < (SELECT w.rolled_until FROM pgmetrics.rollup_watermark AS w)
+        FROM (
+            SELECT
+                m.route, m.method, m.period_start, m.total_requests, m.successful, m.failed, m.total_duration_ms,
+                m.min_duration_ms, m.max_duration_ms, m.last_request_at, m.zero_count, m.duration_histogram
+            FROM pgmetrics.route_metrics AS m
+            WHERE m.period_start >= v_horizon
+                AND m.period_start < (SELECT w.rolled_until FROM pgmetrics.rollup_watermark AS w)
+            UNION ALL
+            SELECT
+                r.route, r.method, r.period_start + INTERVAL '12 hours', r.total_requests, r.successful, r.failed,
+                r.total_duration_ms, r.min_duration_ms, r.max_duration_ms, r.last_request_at, r.zero_count,
+                r.duration_histogram
+            FROM pgmetrics.route_metrics_rollup AS r
+            WHERE r.grain = 'day' AND r.zone = 'UTC' AND r.period_start < v_horizon
+        ) AS h
         GROUP BY 1, 2, 3
     ) AS a;
     INSERT INTO pgmetrics.operation_metrics_rollup (
@@ -87,8 +111,21 @@ BEGIN
             pg_catalog.max(h.last_execution_at) AS last_execution_at,
             pg_catalog.sum(h.zero_count)::bigint AS zero_count,
             pgmetrics._histogram_merge_agg(h.duration_histogram) AS duration_histogram
-        FROM pgmetrics.operation_metrics AS h
-        WHERE h.period_start < (SELECT w.rolled_until FROM pgmetrics.rollup_watermark AS w)
+        FROM (
+            SELECT
+                m.operation, m.period_start, m.total_executions, m.successful, m.failed, m.total_duration_ms,
+                m.min_duration_ms, m.max_duration_ms, m.last_execution_at, m.zero_count, m.duration_histogram
+            FROM pgmetrics.operation_metrics AS m
+            WHERE m.period_start >= v_horizon
+                AND m.period_start < (SELECT w.rolled_until FROM pgmetrics.rollup_watermark AS w)
+            UNION ALL
+            SELECT
+                r.operation, r.period_start + INTERVAL '12 hours', r.total_executions, r.successful, r.failed,
+                r.total_duration_ms, r.min_duration_ms, r.max_duration_ms, r.last_execution_at, r.zero_count,
+                r.duration_histogram
+            FROM pgmetrics.operation_metrics_rollup AS r
+            WHERE r.grain = 'day' AND r.zone = 'UTC' AND r.period_start < v_horizon
+        ) AS h
         GROUP BY 1, 2
     ) AS a;
     RETURN v_zone;
@@ -97,9 +134,10 @@ $$;
 
 COMMENT ON FUNCTION pgmetrics.add_report_zone(text) IS
 'Adds a time zone whose local days fold_events rolls up from now on, so that summaries by day in it read one stored '
-'row per key and day, and backfills its local days from the hourly tier kept (days older than the hourly detail '
-'stay in UTC days). Returns the zone''s canonical name; adding it twice changes nothing. Raises 22004 for a NULL '
-'zone and 22023 for an unknown zone or UTC. For the schema owner.';
+'row per key and day, and backfills its local days: from the hourly tier kept, and, for the days older than the '
+'hourly detail, from their UTC days, each counted in the local day holding its UTC noon (as the summaries count '
+'them in a zone without local days). Returns the zone''s canonical name; adding it twice changes nothing. Raises '
+'22004 for a NULL zone and 22023 for an unknown zone or UTC. For the schema owner.';
 
 REVOKE ALL ON FUNCTION pgmetrics.add_report_zone(text) FROM public;
 

@@ -1,6 +1,4 @@
 -- Deploy pgmetrics:function_fold_events to pg
--- requires: function__fold_events
--- requires: table_rollup_watermark
 
 BEGIN;
 
@@ -14,8 +12,17 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 BEGIN
+    /*
+     * For the schema owner only (pg_cron, run_retention, add_report_zone, the owner's own calls). The fold holds the
+     * fold row of pgmetrics.locks to the end of its caller's transaction: a writer that folded inside a transaction it
+     * kept open, or followed the fold with anything slow, would stall every other fold, retention and
+     * add_report_zone. Writers only stage: what they record is read at once, pending, by the summaries and views.
+     */
     -- The hours before the current UTC hour are over: they go into the rollups.
     RETURN pgmetrics._fold_events(fold_events.wait, pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC'));
 END
@@ -29,12 +36,12 @@ COMMENT ON FUNCTION pgmetrics.fold_events(boolean) IS
 'then the summaries and views add it from the hourly tier. Returns jsonb {"route_cells_folded": n, '
 '"route_events_folded": n, "operation_cells_folded": n, "operation_events_folded": n}. With wait (the default) it '
 'waits for a fold running concurrently and then folds what is left; without, it returns {"skipped": reason} at once. '
-'Idempotent; no event is counted twice. Run by the pg_cron job of schedule_fold, the Python client after its '
-'flushes, run_retention and add_report_zone; for pgmetrics_writer and the schema owner. Hours of days without a '
+'Idempotent; no event is counted twice. Run by the pg_cron job of schedule_fold, run_retention and '
+'add_report_zone; for the schema owner only (not pgmetrics_writer: the fold''s lock is held to the end of the '
+'caller''s transaction, so a writer could stall every fold). Hours of days without a '
 'partition land in the default partitions of the hourly tier; then the days among them within retention_days before '
 'now and 3 days after get their daily partitions, their rows moved into them. Raises 22004 for a NULL wait.';
 
 REVOKE ALL ON FUNCTION pgmetrics.fold_events(boolean) FROM public;
-GRANT EXECUTE ON FUNCTION pgmetrics.fold_events(boolean) TO pgmetrics_writer;
 
 COMMIT;

@@ -1,5 +1,4 @@
 -- Deploy pgmetrics:function_operation_duration_quantile to pg
--- requires: table_rollup_watermark
 
 BEGIN;
 
@@ -20,6 +19,9 @@ LANGUAGE plpgsql
 STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 SET plan_cache_mode = force_custom_plan
 SET max_parallel_workers_per_gather = 0
 AS $$
@@ -51,17 +53,18 @@ BEGIN
     -- Whole UTC days, and whole months among them; an edge day whose hours expired counts whole.
     v_day_start := pg_catalog.date_trunc('day', v_hour_start, 'UTC');
     IF v_day_start < v_hour_start AND v_day_start >= v_horizon THEN
-        v_day_start := v_day_start + INTERVAL '1 day';
+        v_day_start := ((v_day_start AT TIME ZONE 'UTC') + INTERVAL '1 day') AT TIME ZONE 'UTC';
     END IF;
     v_day_end := pg_catalog.date_trunc('day', v_hour_end, 'UTC');
     IF v_day_end < v_hour_end AND v_day_end < v_horizon THEN
-        v_day_end := v_day_end + INTERVAL '1 day';
+        v_day_end := ((v_day_end AT TIME ZONE 'UTC') + INTERVAL '1 day') AT TIME ZONE 'UTC';
     END IF;
     IF v_day_start >= v_day_end THEN
         v_day_start := v_hour_end;
         v_day_end := v_hour_end;
     END IF;
-    v_month_start := pg_catalog.date_trunc('month', v_day_start - INTERVAL '1 microsecond', 'UTC') + INTERVAL '1 month';
+    -- A month and a day are added in UTC: timestamptz + interval follows the session's TimeZone otherwise.
+    v_month_start := ((pg_catalog.date_trunc('month', v_day_start - INTERVAL '1 microsecond', 'UTC') AT TIME ZONE 'UTC') + INTERVAL '1 month') AT TIME ZONE 'UTC';
     v_month_end := pg_catalog.date_trunc('month', v_day_end, 'UTC');
     IF v_month_start >= v_month_end THEN
         v_month_start := v_hour_end;

@@ -1,6 +1,4 @@
 -- Deploy pgmetrics:function_run_retention to pg
--- requires: function__fold_events
--- requires: table_rollup_watermark
 
 BEGIN;
 
@@ -13,6 +11,9 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 -- JIT would compile the expressions of every partition of the hourly tier, for statements that touch one or two.
 SET jit = off
 AS $$
@@ -31,6 +32,7 @@ DECLARE
     v_partition record;
     v_rows bigint;
     v_dropped integer := 0;
+    v_can_drop boolean;
     v_created integer;
 BEGIN
     /*
@@ -75,6 +77,12 @@ BEGIN
     -- expired as the row-by-row delete did.
     v_route_hours := 0;
     v_operation_hours := 0;
+    /*
+     * Dropping a partition takes an ACCESS EXCLUSIVE lock on the hourly tier. A reader whose transaction read it and
+     * stays open would make that wait, and with it this run's hold on the fold's lock, every fold, and every read
+     * queued behind the request. So the locks are only tried: a partition that cannot be dropped now has its rows
+     * deleted below like those of the default partition, and the empty partition goes at a later run.
+     */
     FOR v_partition IN
         SELECT c.relname AS name, p.relname AS parent
         FROM pg_catalog.pg_inherits AS i
@@ -88,6 +96,16 @@ BEGIN
             + INTERVAL '1 day' <= v_detail_cutoff
         ORDER BY c.relname
     LOOP
+        BEGIN
+            EXECUTE pg_catalog.format(
+                'LOCK TABLE pgmetrics.%I, pgmetrics.%I IN ACCESS EXCLUSIVE MODE NOWAIT', v_partition.parent,
+                v_partition.name
+            );
+            v_can_drop := TRUE;
+        EXCEPTION WHEN lock_not_available THEN
+            v_can_drop := FALSE;
+        END;
+        CONTINUE WHEN NOT v_can_drop;
         EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM pgmetrics.%I', v_partition.name) INTO v_rows;
         IF v_partition.parent = 'route_metrics' THEN
             v_route_hours := v_route_hours + v_rows;
@@ -172,14 +190,14 @@ $$;
 COMMENT ON FUNCTION pgmetrics.run_retention(timestamptz) IS
 'Folds the pending cells and events (fold_events) and rolls up every hour before the detail cutoff, then expires '
 'hourly detail older than retention_days (whole UTC days before now - retention_days, the rollups hold it: their '
-'daily partitions are dropped, rows left in the '
-'default partition deleted), creates the partitions of the next 3 days and of kept days whose rows wait in the '
-'default partition (moving those rows), and expires rollup rows whose period ended before now - '
-'summary_retention_days, ingest_batch ids older than batch_retention_days and old run records. Returns jsonb with '
-'the cutoffs, what was folded, the rows removed per table and the detail partitions dropped and created, or '
-'{"skipped": reason} on a hot standby or when another run holds the retention lock (recorded in retention_runs, so '
-'report_status shows it). Idempotent. now defaults to now(); 22023 when it is NULL or infinite. For the schema owner '
-'and pg_cron.';
+'daily partitions are dropped, rows left in the default partition deleted; a partition that a reader''s open '
+'transaction holds is not waited for: its rows are deleted and it is dropped by a later run), creates the '
+'partitions of the next 3 days and of kept days whose rows wait in the default partition (moving those rows), and '
+'expires rollup rows whose period ended before now - summary_retention_days, ingest_batch ids older than '
+'batch_retention_days and old run records. Returns jsonb with the cutoffs, what was folded, the rows removed per '
+'table and the detail partitions dropped and created, or {"skipped": reason} on a hot standby or when another run '
+'holds the retention lock (recorded in retention_runs, so report_status shows it). Idempotent. now defaults to '
+'now(); 22023 when it is NULL or infinite. For the schema owner and pg_cron.';
 
 REVOKE ALL ON FUNCTION pgmetrics.run_retention(timestamptz) FROM public;
 

@@ -200,14 +200,18 @@ BEGIN
         WHERE c.period_start >= v_hour_start AND c.period_start < v_hour_end
             AND (_operation_metrics_summary.operation IS NULL OR c.operation = _operation_metrics_summary.operation)
         UNION ALL
+        -- One part per key and hour: a bucket's parts are concatenated, and a hot key's thousands of events would
+        -- copy its growing array once per event.
         SELECT
-            e.period_start, e.operation, 1, e.success::int, (NOT e.success)::int, e.duration_ms,
-            e.duration_ms, e.duration_ms, e.at, (e.duration_ms = 0)::int,
-            CASE WHEN e.duration_ms > 0 THEN ARRAY[(CASE
+            e.period_start, e.operation, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE e.success),
+            pg_catalog.count(*) FILTER (WHERE NOT e.success), pg_catalog.sum(e.duration_ms),
+            pg_catalog.min(e.duration_ms), pg_catalog.max(e.duration_ms), pg_catalog.max(e.at),
+            pg_catalog.count(*) FILTER (WHERE e.duration_ms = 0),
+            COALESCE(pg_catalog.array_agg((CASE
                 WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
                     THEN pg_catalog.ceil(l.x)::int
                 ELSE pgmetrics._histogram_bucket(e.duration_ms)
-            END) << 15 | 1] ELSE '{}'::int [] END,
+            END) << 15 | 1) FILTER (WHERE e.duration_ms > 0), '{}'::int []),
             NULL::double precision []
         FROM pgmetrics.operation_events AS e
         CROSS JOIN LATERAL (
@@ -215,8 +219,9 @@ BEGIN
         ) AS l (x)
         WHERE e.period_start >= v_hour_start AND e.period_start < v_hour_end
             AND (_operation_metrics_summary.operation IS NULL OR e.operation = _operation_metrics_summary.operation)
+        GROUP BY e.period_start, e.operation
     ),
-    keyed AS MATERIALIZED (
+    keyed AS (
         SELECT
             CASE _operation_metrics_summary.bucket
                 WHEN 'all' THEN _operation_metrics_summary.start
@@ -226,44 +231,16 @@ BEGIN
             p.operation, p.n, p.s, p.f, p.d, p.lo, p.hi, p.t, p.z, p.histogram, p.quantiles
         FROM parts AS p
     ),
-    groups AS MATERIALIZED (
+    -- Each bucket with its histograms concatenated, so that a bucket of several rows merges on its own below.
+    groups AS (
         SELECT
-            pg_catalog.row_number() OVER () AS id,
             k.bucket_start, k.operation, pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s,
             pg_catalog.sum(k.f)::bigint AS f, pg_catalog.sum(k.d) AS d, pg_catalog.min(k.lo) AS lo,
             pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t, pg_catalog.sum(k.z)::bigint AS z,
-            pg_catalog.count(*) AS parts, pg_catalog.min(k.quantiles) AS quantiles
+            pg_catalog.count(*) AS parts, pg_catalog.min(k.quantiles) AS quantiles,
+            pgmetrics._histogram_concat(k.histogram) AS histogram
         FROM keyed AS k
         GROUP BY k.bucket_start, k.operation
-    ),
-    -- Only buckets made of several rows, or of pending ones, merge their histograms, grouped on integers.
-    merged AS (
-        SELECT g.id, u.e >> 15 AS bucket, pg_catalog.sum(u.e & 32767) AS c
-        FROM keyed AS k
-        INNER JOIN groups AS g
-            ON g.bucket_start = k.bucket_start AND g.operation = k.operation
-            AND (g.parts > 1 OR g.quantiles IS NULL)
-        CROSS JOIN LATERAL pg_catalog.unnest(k.histogram) AS u (e)
-        GROUP BY g.id, u.e >> 15
-    ),
-    quantiles AS (
-        SELECT
-            w.id, pg_catalog.max(w.total) AS total,
-            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
-            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
-            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.99 * w.total))) AS b99
-        FROM (
-            SELECT
-                m.id, m.bucket,
-                -- In double precision: exact to 2^53, and far cheaper per element than numeric.
-                g.z::double precision
-                + pg_catalog.sum(m.c::double precision) OVER (PARTITION BY m.id ORDER BY m.bucket) AS seen,
-                g.z::double precision + pg_catalog.sum(m.c::double precision) OVER (PARTITION BY m.id) AS total
-            FROM merged AS m
-            INNER JOIN groups AS g ON g.id = m.id
-            WHERE m.c > 0
-        ) AS w
-        GROUP BY w.id
     )
     SELECT
         g.bucket_start, g.operation, g.n, g.s, g.f, g.f::double precision / g.n::double precision, g.d,
@@ -288,7 +265,31 @@ BEGIN
             END, g.lo), g.hi) END,
         g.t
     FROM groups AS g
-    LEFT JOIN quantiles AS q ON q.id = g.id;
+    /*
+     * Only buckets made of several rows, or of pending ones, merge their histograms: one bucket at a time, its few
+     * thousand elements summed per histogram bucket in memory, then walked in order to the first bucket whose
+     * running count reaches each rank.
+     */
+    CROSS JOIN LATERAL (
+        SELECT
+            pg_catalog.max(w.total) AS total,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.5 * w.total))) AS b50,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.95 * w.total))) AS b95,
+            pg_catalog.min(w.bucket) FILTER (WHERE w.seen >= GREATEST(1, pg_catalog.ceil(0.99 * w.total))) AS b99
+        FROM (
+            SELECT
+                m.bucket,
+                -- In double precision: exact to 2^53, and far cheaper per element than numeric.
+                g.z::double precision + pg_catalog.sum(m.c) OVER (ORDER BY m.bucket) AS seen,
+                g.z::double precision + pg_catalog.sum(m.c) OVER () AS total
+            FROM (
+                SELECT x.e >> 15 AS bucket, pg_catalog.sum((x.e & 32767)::double precision) AS c
+                FROM (SELECT pg_catalog.unnest(g.histogram) AS e WHERE g.parts > 1 OR g.quantiles IS NULL) AS x
+                GROUP BY x.e >> 15
+                HAVING pg_catalog.sum((x.e & 32767)::double precision) > 0
+            ) AS m
+        ) AS w
+    ) AS q;
 END
 $$;
 

@@ -38,7 +38,8 @@ BEGIN
     IF NOT FOUND THEN
         RETURN v_zone;
     END IF;
-    -- A one-off backfill from the hourly tier: its local days, merged once.
+    -- A one-off backfill from the hours the rollups hold: their local days, merged once. Later hours come with the
+    -- fold that rolls them up.
     INSERT INTO pgmetrics.route_metrics_rollup (
         route, method, grain, zone, period_start, total_requests, successful, failed, total_duration_ms,
         min_duration_ms, max_duration_ms, last_request_at, zero_count, duration_histogram, duration_quantiles
@@ -60,6 +61,7 @@ BEGIN
             pg_catalog.max(h.last_request_at) AS last_request_at, pg_catalog.sum(h.zero_count)::bigint AS zero_count,
             pgmetrics._histogram_merge_agg(h.duration_histogram) AS duration_histogram
         FROM pgmetrics.route_metrics AS h
+        WHERE h.period_start < (SELECT w.rolled_until FROM pgmetrics.rollup_watermark AS w)
         GROUP BY 1, 2, 3
     ) AS a;
     INSERT INTO pgmetrics.operation_metrics_rollup (
@@ -84,6 +86,7 @@ BEGIN
             pg_catalog.sum(h.zero_count)::bigint AS zero_count,
             pgmetrics._histogram_merge_agg(h.duration_histogram) AS duration_histogram
         FROM pgmetrics.operation_metrics AS h
+        WHERE h.period_start < (SELECT w.rolled_until FROM pgmetrics.rollup_watermark AS w)
         GROUP BY 1, 2
     ) AS a;
     RETURN v_zone;

@@ -35,6 +35,8 @@ DECLARE
     v_month_end timestamptz;
     v_cover_start timestamptz;
     v_cover_end timestamptz;
+    -- The rollups hold the hours before this; later hours are read from the hourly tier.
+    v_rolled timestamptz;
     v_result double precision;
 BEGIN
     -- q first: a bad q is an error even over a range without data.
@@ -49,6 +51,7 @@ BEGIN
     SELECT COALESCE(pg_catalog.max((r.result ->> 'detail_cutoff')::timestamptz), '-infinity')
     INTO v_horizon
     FROM pgmetrics.retention_runs AS r;
+    SELECT w.rolled_until INTO v_rolled FROM pgmetrics.rollup_watermark AS w;
     -- Whole UTC days, and whole months among them; an edge day whose hours expired counts whole.
     v_day_start := pg_catalog.date_trunc('day', v_hour_start, 'UTC');
     IF v_day_start < v_hour_start AND v_day_start >= v_horizon THEN
@@ -91,6 +94,7 @@ BEGIN
         WHERE (
             (h.period_start >= v_hour_start AND h.period_start < v_cover_start)
             OR (h.period_start >= v_cover_end AND h.period_start < v_hour_end)
+            OR (h.period_start >= GREATEST(v_cover_start, v_rolled) AND h.period_start < v_cover_end)
         )
             AND (route_duration_quantile.route IS NULL OR h.route = route_duration_quantile.route)
             AND (v_method IS NULL OR h.method = v_method)

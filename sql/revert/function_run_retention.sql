@@ -52,12 +52,15 @@ BEGIN
         ON CONFLICT ON CONSTRAINT retention_runs_pkey DO NOTHING;
         RETURN v_result;
     END IF;
-    -- Pending cells and events are folded first, so that expired ones reach the rollups before their hours go. The
-    -- fold's lock is then held to the end: no fold writes an hour while its day expires.
-    v_folded := pgmetrics.fold_events(TRUE);
     -- Whole UTC days only: detail of a day goes all at once.
     v_detail_cutoff := pg_catalog.date_trunc(
         'day', run_retention.now - pg_catalog.make_interval(days => pgmetrics._setting('retention_days')), 'UTC'
+    );
+    -- Pending cells and events are folded first, and every hour before the cutoff rolled up, so that expired hours
+    -- reach the rollups before they go. The fold's lock is then held to the end: no fold writes an hour while its
+    -- day expires.
+    v_folded := pgmetrics._fold_events(
+        TRUE, GREATEST(pg_catalog.date_trunc('hour', pg_catalog.now(), 'UTC'), v_detail_cutoff)
     );
     v_summary_cutoff := pg_catalog.date_trunc(
         'day',
@@ -165,8 +168,9 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics.run_retention(timestamptz) IS
-'Folds the pending cells and events (fold_events), then expires hourly detail older than retention_days (whole UTC '
-'days before now - retention_days, the rollups already hold it: their daily partitions are dropped, rows left in the '
+'Folds the pending cells and events (fold_events) and rolls up every hour before the detail cutoff, then expires '
+'hourly detail older than retention_days (whole UTC days before now - retention_days, the rollups hold it: their '
+'daily partitions are dropped, rows left in the '
 'default partition deleted), creates the partitions of the next 3 days and of kept days whose rows wait in the '
 'default partition (moving those rows), and expires rollup rows whose period ended before now - '
 'summary_retention_days, ingest_batch ids older than batch_retention_days and old run records. Returns jsonb with '

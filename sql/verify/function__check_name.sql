@@ -8,7 +8,7 @@ SELECT 1 / count(*)
 FROM pg_catalog.pg_proc
 WHERE
     oid = 'pgmetrics._check_name(text, text)'::regprocedure
-    AND proconfig = ARRAY['search_path=pg_catalog, pg_temp'];
+    AND proconfig @> ARRAY['search_path=pg_catalog, pg_temp'];
 SELECT 1 / (NOT pg_catalog.has_function_privilege('public', 'pgmetrics._check_name(text, text)', 'EXECUTE'))::int;
 
 ROLLBACK;

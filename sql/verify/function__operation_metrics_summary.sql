@@ -9,7 +9,9 @@ FROM pg_catalog.pg_proc
 WHERE
     oid = 'pgmetrics._operation_metrics_summary(timestamptz, timestamptz, text, text, text)'::regprocedure
     AND NOT prosecdef
-    AND proconfig @> ARRAY['search_path=pg_catalog, pg_temp'];
+    AND proconfig @> ARRAY[
+        'search_path=pg_catalog, pg_temp', 'TimeZone=UTC', 'DateStyle=ISO, YMD', 'IntervalStyle=postgres'
+    ];
 SELECT
     1
     / (

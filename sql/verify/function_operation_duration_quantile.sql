@@ -11,7 +11,9 @@ WHERE
         'pgmetrics.operation_duration_quantile(double precision, timestamptz, timestamptz, text)'
     )
     AND prosecdef
-    AND proconfig @> ARRAY['search_path=pg_catalog, pg_temp'];
+    AND proconfig @> ARRAY[
+        'search_path=pg_catalog, pg_temp', 'TimeZone=UTC', 'DateStyle=ISO, YMD', 'IntervalStyle=postgres'
+    ];
 SELECT
     1
     / pg_catalog.has_function_privilege(

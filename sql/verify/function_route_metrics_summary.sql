@@ -9,7 +9,7 @@ FROM pg_catalog.pg_proc
 WHERE
     oid = 'pgmetrics.route_metrics_summary(timestamptz, timestamptz, text, text, text, text)'::regprocedure
     AND prosecdef
-    AND proconfig = ARRAY['search_path=pg_catalog, pg_temp'];
+    AND proconfig @> ARRAY['search_path=pg_catalog, pg_temp'];
 SELECT
     1
     / pg_catalog.has_function_privilege(

@@ -8,7 +8,9 @@ SELECT 1 / count(*)
 FROM pg_catalog.pg_proc
 WHERE
     oid = 'pgmetrics.run_retention(timestamptz)'::regprocedure
-    AND proconfig @> ARRAY['search_path=pg_catalog, pg_temp', 'jit=off'];
+    AND proconfig @> ARRAY[
+        'search_path=pg_catalog, pg_temp', 'TimeZone=UTC', 'DateStyle=ISO, YMD', 'IntervalStyle=postgres', 'jit=off'
+    ];
 SELECT 1 / (NOT pg_catalog.has_function_privilege('public', 'pgmetrics.run_retention(timestamptz)', 'EXECUTE'))::int;
 
 ROLLBACK;

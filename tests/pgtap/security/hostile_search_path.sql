@@ -119,7 +119,10 @@ INSERT INTO pg_temp.outcome SELECT 'ingest_batch', pg_catalog.to_jsonb(pgmetrics
 INSERT INTO pg_temp.outcome SELECT 'ingest_batch again', pg_catalog.to_jsonb(pgmetrics.ingest_batch(
     'b0000000-0000-4000-8000-000000000001', NULL::pg_catalog.jsonb, NULL
 ));
+-- The owner folds (writers do not), with the same search_path.
+RESET ROLE;
 SELECT pgmetrics.fold_events();
+SET ROLE pgmetrics_test_hostile;
 INSERT INTO pg_temp.outcome SELECT 'route_metrics_summary', pg_catalog.jsonb_agg(s)
 FROM pgmetrics.route_metrics_summary('2026-03-01 00:00+00', '2026-03-02 00:00+00', 'all') AS s;
 INSERT INTO pg_temp.outcome SELECT 'operation_metrics_summary', pg_catalog.jsonb_agg(s)

@@ -51,7 +51,6 @@ SELECT set_eq(
         ('function', 'pgmetrics.ingest_batch(uuid,jsonb,jsonb)', 'pgmetrics_writer', 'EXECUTE'),
         ('function', 'pgmetrics.ingest_batch(uuid,pgmetrics.route_cell[],pgmetrics.operation_cell[])',
          'pgmetrics_writer', 'EXECUTE'),
-        ('function', 'pgmetrics.fold_events(boolean)', 'pgmetrics_writer', 'EXECUTE'),
         ('function', 'pgmetrics.route_metrics_summary(timestamp with time zone,timestamp with time zone,text,text,text,text)',
          'pgmetrics_reader', 'EXECUTE'),
         ('function', 'pgmetrics.operation_metrics_summary(timestamp with time zone,timestamp with time zone,text,text,text)',
@@ -132,10 +131,10 @@ SELECT set_eq(
         ('function', 'pgmetrics.record_route_metric(text,text,boolean,double precision,timestamp with time zone)', 'EXECUTE'),
         ('function', 'pgmetrics.record_operation_metric(text,boolean,double precision,timestamp with time zone)', 'EXECUTE'),
         ('function', 'pgmetrics.ingest_batch(uuid,jsonb,jsonb)', 'EXECUTE'),
-        ('function', 'pgmetrics.ingest_batch(uuid,pgmetrics.route_cell[],pgmetrics.operation_cell[])', 'EXECUTE'),
-        ('function', 'pgmetrics.fold_events(boolean)', 'EXECUTE')) AS v (kind, name, privilege)$$,
-    'the writer and its members may use the schema, execute the three recording functions and fold_events, '
-    'nothing else'
+        ('function', 'pgmetrics.ingest_batch(uuid,pgmetrics.route_cell[],pgmetrics.operation_cell[])', 'EXECUTE')
+      ) AS v (kind, name, privilege)$$,
+    'the writer and its members may use the schema and execute the three recording functions, nothing else: not '
+    'fold_events, whose lock a writer would hold to the end of its transaction'
 );
 SELECT set_eq(
     $$SELECT role, kind, name, privilege FROM effective WHERE role IN ('pgmetrics_reader', 'pgmetrics_test_reader')$$,
@@ -175,7 +174,8 @@ SELECT lives_ok($$SELECT pgmetrics.record_operation_metric('matrix.op', true, 1.
     'writer: record_operation_metric works');
 SELECT lives_ok($$SELECT pgmetrics.ingest_batch('00000000-0000-4000-8000-000000000001', '[]'::jsonb, '[]'::jsonb)$$,
     'writer: ingest_batch works');
-SELECT lives_ok($$SELECT pgmetrics.fold_events()$$, 'writer: fold_events works');
+SELECT throws_ok($$SELECT pgmetrics.fold_events()$$, '42501', NULL,
+    'writer: fold_events is denied (the owner folds: a writer could hold the fold''s lock in an open transaction)');
 SELECT throws_ok($$SELECT 1 FROM pgmetrics.locks FOR UPDATE$$, '42501', NULL, 'writer: the fold''s lock row is denied');
 SELECT throws_ok($$SELECT pgmetrics.add_report_zone('Asia/Tokyo')$$, '42501', NULL, 'writer: add_report_zone is denied');
 SELECT throws_ok($$SELECT * FROM pgmetrics.route_metrics_summary('2026-01-01', '2026-01-02')$$, '42501', NULL,
@@ -263,6 +263,7 @@ SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics_by_day$$, '42501', 
 SELECT throws_ok($$SELECT * FROM pgmetrics.operation_metrics$$, '42501', NULL, 'nobody: the tables are denied');
 RESET ROLE;
 
+SELECT pgmetrics.fold_events();
 SELECT is((SELECT total_requests FROM pgmetrics.route_metrics WHERE route = '/matrix'), 1::bigint,
     'only the writer''s allowed call wrote a route');
 SELECT is((SELECT count(*) FROM pgmetrics.ingested_batches), 1::bigint,

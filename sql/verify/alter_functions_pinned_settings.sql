@@ -1,0 +1,23 @@
+-- Verify pgmetrics:alter_functions_pinned_settings on pg
+
+BEGIN;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+
+-- Every function of the schema but the per-element histogram helpers and the aggregates' support functions.
+SELECT
+    1 / (
+        NOT EXISTS (
+            SELECT
+            FROM pg_catalog.pg_proc AS p
+            WHERE
+                p.pronamespace = 'pgmetrics'::regnamespace
+                AND p.prokind IN ('f', 'p')
+                AND p.proname !~ '^_histogram_'
+                AND NOT coalesce(p.proconfig, '{}') @> ARRAY[
+                    'search_path=pg_catalog, pg_temp', 'TimeZone=UTC', 'DateStyle=ISO, YMD', 'IntervalStyle=postgres'
+                ]
+        )
+    )::int;
+
+ROLLBACK;
