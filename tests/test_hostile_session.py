@@ -9,6 +9,7 @@ be equal; no look-alike may run."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -166,6 +167,50 @@ def _scenario(
                 "last": cell_hour + dt.timedelta(minutes=59),
             },
         )
+        # The jsonb form, its hours written in ISO 8601 as the wire format says.
+        iso = (base + dt.timedelta(days=2, hours=23)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out["ingest_batch_jsonb"] = _one(
+            conn,
+            "SELECT pgmetrics.ingest_batch(%(id)s, %(routes)s::jsonb, %(operations)s::jsonb)",
+            {
+                "id": uuid.UUID(int=2),
+                "routes": json.dumps(
+                    [
+                        {
+                            "r": "/r/{id}",
+                            "m": "DELETE",
+                            "h": iso,
+                            "n": 3,
+                            "s": 2,
+                            "f": 1,
+                            "d": 6,
+                            "lo": 1,
+                            "hi": 3,
+                            "t": iso,
+                            "zero_count": 0,
+                            "histogram": [1802243],
+                        }
+                    ]
+                ),
+                "operations": json.dumps(
+                    [
+                        {
+                            "o": "job",
+                            "h": iso,
+                            "n": 2,
+                            "s": 2,
+                            "f": 0,
+                            "d": 4,
+                            "lo": 1,
+                            "hi": 3,
+                            "t": iso,
+                            "zero_count": 0,
+                            "histogram": [1802242],
+                        }
+                    ]
+                ),
+            },
+        )
         _as(conn, None)
         out["fold_events"] = _one(conn, "SELECT pgmetrics.fold_events()", {})
         out["fold_events_no_wait"] = _one(conn, "SELECT pgmetrics.fold_events(wait => false)", {})
@@ -253,6 +298,6 @@ def test_every_public_function_ignores_the_callers_session(
         assert bound == (
             f"FOR VALUES FROM ('{day} 00:00:00+00') TO ('{day + dt.timedelta(days=1)} 00:00:00+00')"
         )
-    assert sum(r[3] for r in plain["route_metrics_summary all UTC"]) == 4 * 3 + 3
+    assert sum(r[3] for r in plain["route_metrics_summary all UTC"]) == 4 * 3 + 3 + 3
     differing = sorted(key for key in plain if plain[key] != hostile[key])
     assert differing == [], {key: (plain[key], hostile[key]) for key in differing}
