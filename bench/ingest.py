@@ -160,8 +160,8 @@ def copy_text(route_cells: RouteCells) -> str:
     """The rows of ``route_cells`` in COPY's text format (the same packed int[] histograms)."""
     lines = []
     for (route, method, hour), cell in route_cells.items():
-        total, successful, total_ms, low, high, last, histogram = cell
-        assert isinstance(histogram, Histogram)
+        total, successful, total_ms = cell.total, cell.successful, cell.sum_ms
+        low, high, last, histogram = cell.min_ms, cell.max_ms, cell.last_time, cell.histogram
         packed = ",".join(map(str, histogram.to_sql()))
         last_at = datetime.fromtimestamp(last, UTC).isoformat()
         lines.append(

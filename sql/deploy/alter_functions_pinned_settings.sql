@@ -20,6 +20,8 @@ SET LOCAL search_path = pg_catalog, pg_temp;
  * the _histogram_merge_agg aggregate). They are called once per row or per histogram element, work on int arrays and
  * doubles only, and a SET clause would save and restore the settings on every call; aggregates themselves take no
  * SET clause.
+ * Nor record_route_metric and record_operation_metric: they run once per request, store nothing that reads the
+ * settings, and the three extra settings cost each call a save and restore of its own.
  */
 DO $$
 DECLARE
@@ -31,7 +33,7 @@ BEGIN
         WHERE p.pronamespace = 'pgmetrics'::regnamespace
             AND p.proname = ANY(ARRAY[
                 '_check_batch_cell', '_check_cell', '_check_method', '_check_name', '_check_summary_range',
-                '_fold_events', '_setting', 'ingest_batch', 'record_route_metric', 'record_operation_metric',
+                '_fold_events', '_setting', 'ingest_batch',
                 'route_metrics_summary', 'operation_metrics_summary', 'remove_report_zone', 'report_status',
                 'run_retention', 'schedule_fold', 'schedule_retention', 'set_setting', 'unschedule_fold',
                 'unschedule_retention'

@@ -14,7 +14,7 @@ BEGIN
         WHERE p.pronamespace = 'pgmetrics'::regnamespace
             AND p.proname = ANY(ARRAY[
                 '_check_batch_cell', '_check_cell', '_check_method', '_check_name', '_check_summary_range',
-                '_fold_events', '_setting', 'ingest_batch', 'record_route_metric', 'record_operation_metric',
+                '_fold_events', '_setting', 'ingest_batch',
                 'route_metrics_summary', 'operation_metrics_summary', 'remove_report_zone', 'report_status',
                 'run_retention', 'schedule_fold', 'schedule_retention', 'set_setting', 'unschedule_fold',
                 'unschedule_retention'
