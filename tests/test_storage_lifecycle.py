@@ -51,20 +51,16 @@ _MULTIPROCESSING = """
             for child in children:
                 child.join()
                 assert child.exitcode == 0
-        elif sys.argv[2] == "pool":
+        else:
             pool = context.Pool(2)
             pool.map(record_one, range(400), chunksize=10)
             pool.close()
             pool.join()
-        else:
-            # Leaving the block terminates the workers: SIGTERM.
-            with context.Pool(2) as pool:
-                pool.map(record_one, range(400), chunksize=10)
 """
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["process", "pool", "terminated-pool"])
+@pytest.mark.parametrize("kind", ["process", "pool"])
 def test_children_forked_by_multiprocessing_deliver_every_event_once(
     db: Database, tmp_path: Path, kind: str
 ) -> None:
