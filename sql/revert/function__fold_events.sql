@@ -74,9 +74,10 @@ BEGIN
         RETURNING e.route, e.method, e.period_start, e.success, e.duration_ms, e.at
     ),
     tiers AS (
-        SELECT t.grain, 'UTC' AS zone FROM (VALUES ('hour'), ('day'), ('week'), ('month')) AS t (grain)
+        SELECT t.tier, t.grain, 'UTC' AS zone
+        FROM (VALUES (0, 'hour'), (1, 'day'), (2, 'week'), (3, 'month')) AS t (tier, grain)
         UNION ALL
-        SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
+        SELECT 3 + pg_catalog.row_number() OVER (ORDER BY z.zone), 'day', z.zone FROM pgmetrics.report_zones AS z
     ),
     -- What the pending cells and events add to each key and UTC hour, numbered so that the work per histogram
     -- element below groups and joins on integers.
@@ -109,17 +110,71 @@ BEGIN
         FROM pgmetrics.route_metrics AS m
         WHERE m.period_start >= v_from AND m.period_start < v_to
     ),
-    hour_buckets AS MATERIALIZED (
-        SELECT x.hour_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+    -- Every key with pending or rolled hours, numbered: the groupings below sort integers rather than text.
+    keys AS MATERIALIZED (
+        SELECT pg_catalog.row_number() OVER () AS key_id, k.route, k.method
+        FROM (SELECT h.route, h.method FROM hours AS h UNION SELECT r.route, r.method FROM rolled AS r) AS k
+    ),
+    -- Each distinct hour in every tier: the hour itself and, for each rollup, the period holding it; period_id
+    -- numbers the (tier, period) pairs.
+    periods AS MATERIALIZED (
+        SELECT p.*, pg_catalog.dense_rank() OVER (ORDER BY p.tier, p.target_start) AS period_id
         FROM (
-            SELECT h.hour_id, u.e >> 15, u.e & 32767
+            SELECT
+                h.period_start, t.tier, t.grain,
+                CASE
+                    WHEN t.grain = 'hour' THEN h.period_start
+                    ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
+                END AS target_start
+            FROM (SELECT h.period_start FROM hours AS h UNION SELECT r.period_start FROM rolled AS r) AS h
+            CROSS JOIN tiers AS t
+        ) AS p
+    ),
+    -- Hours in the same day of every day tier (UTC and each report zone) form a segment: it starts at the latest of
+    -- their days' starts, since no tier's day can end between two hours that share that latest start.
+    segments AS MATERIALIZED (
+        SELECT s.period_start, pg_catalog.dense_rank() OVER (ORDER BY s.segment_start) AS segment_no
+        FROM (
+            SELECT p.period_start, pg_catalog.max(p.target_start) AS segment_start
+            FROM periods AS p
+            WHERE p.grain = 'day'
+            GROUP BY p.period_start
+        ) AS s
+    ),
+    -- Every pending or rolled hour with its key and, when it goes into the rollups, its segment of that key.
+    hour_keys AS MATERIALIZED (
+        SELECT
+            h.pending, h.hour_id, h.route, h.method, h.period_start, k.key_id,
+            CASE
+                WHEN h.period_start < v_to
+                    THEN (k.key_id - 1) * (SELECT pg_catalog.max(q.segment_no) FROM segments AS q) + g.segment_no
+            END AS segment_id,
+            h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+        FROM (
+            SELECT TRUE AS pending, h.hour_id, h.route, h.method, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+            FROM hours AS h
+            UNION ALL
+            SELECT FALSE, r.hour_id, r.route, r.method, r.period_start, r.n, r.s, r.d, r.lo, r.hi, r.t, r.z
+            FROM rolled AS r
+        ) AS h
+        INNER JOIN keys AS k ON k.route = h.route AND k.method = h.method
+        INNER JOIN segments AS g ON g.period_start = h.period_start
+    ),
+    -- The buckets of each hour, with its segment: cells and events are joined to their hours before they are
+    -- unnested, so no join is made per histogram element.
+    hour_buckets AS MATERIALIZED (
+        SELECT x.hour_id, x.segment_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        FROM (
+            SELECT h.hour_id, h.segment_id, u.e >> 15, u.e & 32767
             FROM cells AS c
-            INNER JOIN hours AS h ON h.route = c.route AND h.method = c.method AND h.period_start = c.period_start
+            INNER JOIN hour_keys AS h
+                ON h.pending AND h.route = c.route AND h.method = c.method AND h.period_start = c.period_start
             CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
             UNION ALL
             -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
             SELECT
                 h.hour_id,
+                h.segment_id,
                 CASE
                     WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
                         THEN pg_catalog.ceil(l.x)::int
@@ -127,51 +182,48 @@ BEGIN
                 END,
                 1
             FROM events AS e
-            INNER JOIN hours AS h ON h.route = e.route AND h.method = e.method AND h.period_start = e.period_start
+            INNER JOIN hour_keys AS h
+                ON h.pending AND h.route = e.route AND h.method = e.method AND h.period_start = e.period_start
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
             ) AS l (x)
             WHERE e.duration_ms > 0
             UNION ALL
-            SELECT r.hour_id, u.e >> 15, u.e & 32767
-            FROM rolled AS r CROSS JOIN LATERAL pg_catalog.unnest(r.histogram) AS u (e)
-        ) AS x (hour_id, bucket, c)
-        GROUP BY x.hour_id, x.bucket
+            SELECT h.hour_id, h.segment_id, u.e >> 15, u.e & 32767
+            FROM rolled AS r
+            INNER JOIN hour_keys AS h ON h.hour_id = r.hour_id
+            CROSS JOIN LATERAL pg_catalog.unnest(r.histogram) AS u (e)
+        ) AS x (hour_id, segment_id, bucket, c)
+        GROUP BY x.hour_id, x.segment_id, x.bucket
     ),
-    -- Each hour in every tier: the hour itself and, for each rollup, the period holding it; target_id numbers the
-    -- rows the fold writes.
+    -- Each hour in every tier. target_id numbers the rows the fold writes without sorting every hour in every tier:
+    -- an hour's own row takes the hour's number, the others follow, numbered by key and (tier, period).
     hour_tiers AS MATERIALIZED (
         SELECT
-            p.*,
-            pg_catalog.dense_rank() OVER (ORDER BY p.route, p.method, p.grain, p.zone, p.target_start) AS target_id
-        FROM (
-            SELECT
-                h.hour_id, h.route, h.method, t.grain, t.zone,
-                CASE
-                    WHEN t.grain = 'hour' THEN h.period_start
-                    ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
-                END AS target_start,
-                h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
-            FROM (
-                SELECT TRUE AS pending, h.hour_id, h.route, h.method, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t,
-                    h.z
-                FROM hours AS h
-                UNION ALL
-                SELECT FALSE, r.hour_id, r.route, r.method, r.period_start, r.n, r.s, r.d, r.lo, r.hi, r.t, r.z
-                FROM rolled AS r
-            ) AS h
-            CROSS JOIN tiers AS t
-            WHERE (t.grain = 'hour' AND h.pending) OR (t.grain <> 'hour' AND h.period_start < v_to)
-        ) AS p
+            h.hour_id, h.key_id, h.segment_id, p.tier, p.grain, p.target_start,
+            CASE
+                WHEN p.grain = 'hour' THEN h.hour_id
+                ELSE (SELECT pg_catalog.max(q.hour_id) FROM hour_keys AS q)
+                    + (h.key_id - 1) * (SELECT pg_catalog.max(q.period_id) FROM periods AS q) + p.period_id
+            END AS target_id,
+            h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+        FROM hour_keys AS h
+        INNER JOIN periods AS p ON p.period_start = h.period_start
+        WHERE (p.grain = 'hour' AND h.pending) OR (p.grain <> 'hour' AND h.period_start < v_to)
     ),
     targets AS MATERIALIZED (
-        SELECT
-            k.target_id, k.route, k.method, k.grain, k.zone, k.target_start AS period_start,
-            pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s, pg_catalog.sum(k.d) AS d,
-            pg_catalog.min(k.lo) AS lo, pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t,
-            pg_catalog.sum(k.z)::bigint AS z
-        FROM hour_tiers AS k
-        GROUP BY k.target_id, k.route, k.method, k.grain, k.zone, k.target_start
+        SELECT x.target_id, k.route, k.method, t.grain, t.zone, x.period_start, x.n, x.s, x.d, x.lo, x.hi, x.t, x.z
+        FROM (
+            SELECT
+                h.target_id, h.key_id, h.tier, h.target_start AS period_start,
+                pg_catalog.sum(h.n)::bigint AS n, pg_catalog.sum(h.s)::bigint AS s, pg_catalog.sum(h.d) AS d,
+                pg_catalog.min(h.lo) AS lo, pg_catalog.max(h.hi) AS hi, pg_catalog.max(h.t) AS t,
+                pg_catalog.sum(h.z)::bigint AS z
+            FROM hour_tiers AS h
+            GROUP BY h.target_id, h.key_id, h.tier, h.target_start
+        ) AS x
+        INNER JOIN keys AS k ON k.key_id = x.key_id
+        INNER JOIN tiers AS t ON t.tier = x.tier
     ),
     stored AS MATERIALIZED (
         SELECT
@@ -198,25 +250,39 @@ BEGIN
         FROM targets AS k
         LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
-    -- What is pending, per row written and bucket. Hours feed their hour, UTC day and local days; weeks and months
-    -- are fed by the UTC days, whose buckets are already summed over their hours: a bulk of hours costs one more
-    -- grouping of its days, not one per week and month.
-    pending AS MATERIALIZED (
-        SELECT k.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
+    -- What is pending, per day written and bucket. Hours feed their hour, their buckets as grouped; the hours going
+    -- into the rollups are summed once per segment, and each segment feeds its UTC day and local days; weeks and
+    -- months are fed by the UTC days. So a bulk of hours is grouped twice, not once per tier. Counts are summed in
+    -- double precision: exact to 2^53, and cheaper per group than the numeric sum of bigint.
+    segment_buckets AS MATERIALIZED (
+        SELECT b.segment_id, b.bucket, pg_catalog.sum(b.c::double precision) AS c
         FROM hour_buckets AS b
-        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain IN ('hour', 'day')
-        GROUP BY k.target_id, b.bucket
+        WHERE b.segment_id IS NOT NULL
+        GROUP BY b.segment_id, b.bucket
+    ),
+    segment_days AS (
+        SELECT DISTINCT k.segment_id, k.target_id FROM hour_tiers AS k WHERE k.grain = 'day'
+    ),
+    pending AS MATERIALIZED (
+        SELECT l.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
+        FROM segment_buckets AS b
+        INNER JOIN segment_days AS l ON l.segment_id = b.segment_id
+        GROUP BY l.target_id, b.bucket
     ),
     day_links AS (
         SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
         FROM hour_tiers AS d
         INNER JOIN hour_tiers AS u ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month')
-        WHERE d.grain = 'day' AND d.zone = 'UTC'
+        WHERE d.tier = 1
     ),
     -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
     merged AS MATERIALIZED (
-        SELECT x.target_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        SELECT x.target_id, x.bucket, pg_catalog.sum(x.c::double precision)::bigint AS c
         FROM (
+            SELECT b.hour_id, b.bucket, b.c
+            FROM hour_buckets AS b
+            WHERE b.hour_id <= (SELECT pg_catalog.count(*) FROM hours)
+            UNION ALL
             SELECT p.target_id, p.bucket, p.c
             FROM pending AS p
             UNION ALL
@@ -228,7 +294,7 @@ BEGIN
             FROM stored AS s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS u (e)
         ) AS x (target_id, bucket, c)
         GROUP BY x.target_id, x.bucket
-        HAVING pg_catalog.sum(x.c) > 0
+        HAVING pg_catalog.sum(x.c::double precision) > 0
     ),
     -- One sort of the merged buckets gives both the packed histogram and the nearest ranks: the first bucket whose
     -- running count, after the zeros, reaches each. The aggregate reads the window's output in bucket order, so the
@@ -369,9 +435,10 @@ BEGIN
         RETURNING e.operation, e.period_start, e.success, e.duration_ms, e.at
     ),
     tiers AS (
-        SELECT t.grain, 'UTC' AS zone FROM (VALUES ('hour'), ('day'), ('week'), ('month')) AS t (grain)
+        SELECT t.tier, t.grain, 'UTC' AS zone
+        FROM (VALUES (0, 'hour'), (1, 'day'), (2, 'week'), (3, 'month')) AS t (tier, grain)
         UNION ALL
-        SELECT 'day', z.zone FROM pgmetrics.report_zones AS z
+        SELECT 3 + pg_catalog.row_number() OVER (ORDER BY z.zone), 'day', z.zone FROM pgmetrics.report_zones AS z
     ),
     -- What the pending cells and events add to each key and UTC hour, numbered so that the work per histogram
     -- element below groups and joins on integers.
@@ -404,17 +471,70 @@ BEGIN
         FROM pgmetrics.operation_metrics AS m
         WHERE m.period_start >= v_from AND m.period_start < v_to
     ),
-    hour_buckets AS MATERIALIZED (
-        SELECT x.hour_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+    -- Every key with pending or rolled hours, numbered: the groupings below sort integers rather than text.
+    keys AS MATERIALIZED (
+        SELECT pg_catalog.row_number() OVER () AS key_id, k.operation
+        FROM (SELECT h.operation FROM hours AS h UNION SELECT r.operation FROM rolled AS r) AS k
+    ),
+    -- Each distinct hour in every tier: the hour itself and, for each rollup, the period holding it; period_id
+    -- numbers the (tier, period) pairs.
+    periods AS MATERIALIZED (
+        SELECT p.*, pg_catalog.dense_rank() OVER (ORDER BY p.tier, p.target_start) AS period_id
         FROM (
-            SELECT h.hour_id, u.e >> 15, u.e & 32767
+            SELECT
+                h.period_start, t.tier, t.grain,
+                CASE
+                    WHEN t.grain = 'hour' THEN h.period_start
+                    ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
+                END AS target_start
+            FROM (SELECT h.period_start FROM hours AS h UNION SELECT r.period_start FROM rolled AS r) AS h
+            CROSS JOIN tiers AS t
+        ) AS p
+    ),
+    -- Hours in the same day of every day tier (UTC and each report zone) form a segment: it starts at the latest of
+    -- their days' starts, since no tier's day can end between two hours that share that latest start.
+    segments AS MATERIALIZED (
+        SELECT s.period_start, pg_catalog.dense_rank() OVER (ORDER BY s.segment_start) AS segment_no
+        FROM (
+            SELECT p.period_start, pg_catalog.max(p.target_start) AS segment_start
+            FROM periods AS p
+            WHERE p.grain = 'day'
+            GROUP BY p.period_start
+        ) AS s
+    ),
+    -- Every pending or rolled hour with its key and, when it goes into the rollups, its segment of that key.
+    hour_keys AS MATERIALIZED (
+        SELECT
+            h.pending, h.hour_id, h.operation, h.period_start, k.key_id,
+            CASE
+                WHEN h.period_start < v_to
+                    THEN (k.key_id - 1) * (SELECT pg_catalog.max(q.segment_no) FROM segments AS q) + g.segment_no
+            END AS segment_id,
+            h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+        FROM (
+            SELECT TRUE AS pending, h.hour_id, h.operation, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+            FROM hours AS h
+            UNION ALL
+            SELECT FALSE, r.hour_id, r.operation, r.period_start, r.n, r.s, r.d, r.lo, r.hi, r.t, r.z
+            FROM rolled AS r
+        ) AS h
+        INNER JOIN keys AS k ON k.operation = h.operation
+        INNER JOIN segments AS g ON g.period_start = h.period_start
+    ),
+    -- The buckets of each hour, with its segment: cells and events are joined to their hours before they are
+    -- unnested, so no join is made per histogram element.
+    hour_buckets AS MATERIALIZED (
+        SELECT x.hour_id, x.segment_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        FROM (
+            SELECT h.hour_id, h.segment_id, u.e >> 15, u.e & 32767
             FROM cells AS c
-            INNER JOIN hours AS h ON h.operation = c.operation AND h.period_start = c.period_start
+            INNER JOIN hour_keys AS h ON h.pending AND h.operation = c.operation AND h.period_start = c.period_start
             CROSS JOIN LATERAL pg_catalog.unnest(c.duration_histogram) AS u (e)
             UNION ALL
             -- The bucket of _histogram_bucket, computed inline where the logarithm is trusted (docs/HISTOGRAM.md).
             SELECT
                 h.hour_id,
+                h.segment_id,
                 CASE
                     WHEN pg_catalog.ceil(l.x) - l.x > 1e-6 AND l.x - (pg_catalog.ceil(l.x) - 1) > 1e-6
                         THEN pg_catalog.ceil(l.x)::int
@@ -422,50 +542,47 @@ BEGIN
                 END,
                 1
             FROM events AS e
-            INNER JOIN hours AS h ON h.operation = e.operation AND h.period_start = e.period_start
+            INNER JOIN hour_keys AS h ON h.pending AND h.operation = e.operation AND h.period_start = e.period_start
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN e.duration_ms > 0 THEN pg_catalog.ln(e.duration_ms) / 0.020000666706669435 END
             ) AS l (x)
             WHERE e.duration_ms > 0
             UNION ALL
-            SELECT r.hour_id, u.e >> 15, u.e & 32767
-            FROM rolled AS r CROSS JOIN LATERAL pg_catalog.unnest(r.histogram) AS u (e)
-        ) AS x (hour_id, bucket, c)
-        GROUP BY x.hour_id, x.bucket
+            SELECT h.hour_id, h.segment_id, u.e >> 15, u.e & 32767
+            FROM rolled AS r
+            INNER JOIN hour_keys AS h ON h.hour_id = r.hour_id
+            CROSS JOIN LATERAL pg_catalog.unnest(r.histogram) AS u (e)
+        ) AS x (hour_id, segment_id, bucket, c)
+        GROUP BY x.hour_id, x.segment_id, x.bucket
     ),
-    -- Each hour in every tier: the hour itself and, for each rollup, the period holding it; target_id numbers the
-    -- rows the fold writes.
+    -- Each hour in every tier. target_id numbers the rows the fold writes without sorting every hour in every tier:
+    -- an hour's own row takes the hour's number, the others follow, numbered by key and (tier, period).
     hour_tiers AS MATERIALIZED (
         SELECT
-            p.*,
-            pg_catalog.dense_rank() OVER (ORDER BY p.operation, p.grain, p.zone, p.target_start) AS target_id
-        FROM (
-            SELECT
-                h.hour_id, h.operation, t.grain, t.zone,
-                CASE
-                    WHEN t.grain = 'hour' THEN h.period_start
-                    ELSE pg_catalog.date_trunc(t.grain, h.period_start, t.zone)
-                END AS target_start,
-                h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
-            FROM (
-                SELECT TRUE AS pending, h.hour_id, h.operation, h.period_start, h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
-                FROM hours AS h
-                UNION ALL
-                SELECT FALSE, r.hour_id, r.operation, r.period_start, r.n, r.s, r.d, r.lo, r.hi, r.t, r.z
-                FROM rolled AS r
-            ) AS h
-            CROSS JOIN tiers AS t
-            WHERE (t.grain = 'hour' AND h.pending) OR (t.grain <> 'hour' AND h.period_start < v_to)
-        ) AS p
+            h.hour_id, h.key_id, h.segment_id, p.tier, p.grain, p.target_start,
+            CASE
+                WHEN p.grain = 'hour' THEN h.hour_id
+                ELSE (SELECT pg_catalog.max(q.hour_id) FROM hour_keys AS q)
+                    + (h.key_id - 1) * (SELECT pg_catalog.max(q.period_id) FROM periods AS q) + p.period_id
+            END AS target_id,
+            h.n, h.s, h.d, h.lo, h.hi, h.t, h.z
+        FROM hour_keys AS h
+        INNER JOIN periods AS p ON p.period_start = h.period_start
+        WHERE (p.grain = 'hour' AND h.pending) OR (p.grain <> 'hour' AND h.period_start < v_to)
     ),
     targets AS MATERIALIZED (
-        SELECT
-            k.target_id, k.operation, k.grain, k.zone, k.target_start AS period_start,
-            pg_catalog.sum(k.n)::bigint AS n, pg_catalog.sum(k.s)::bigint AS s, pg_catalog.sum(k.d) AS d,
-            pg_catalog.min(k.lo) AS lo, pg_catalog.max(k.hi) AS hi, pg_catalog.max(k.t) AS t,
-            pg_catalog.sum(k.z)::bigint AS z
-        FROM hour_tiers AS k
-        GROUP BY k.target_id, k.operation, k.grain, k.zone, k.target_start
+        SELECT x.target_id, k.operation, t.grain, t.zone, x.period_start, x.n, x.s, x.d, x.lo, x.hi, x.t, x.z
+        FROM (
+            SELECT
+                h.target_id, h.key_id, h.tier, h.target_start AS period_start,
+                pg_catalog.sum(h.n)::bigint AS n, pg_catalog.sum(h.s)::bigint AS s, pg_catalog.sum(h.d) AS d,
+                pg_catalog.min(h.lo) AS lo, pg_catalog.max(h.hi) AS hi, pg_catalog.max(h.t) AS t,
+                pg_catalog.sum(h.z)::bigint AS z
+            FROM hour_tiers AS h
+            GROUP BY h.target_id, h.key_id, h.tier, h.target_start
+        ) AS x
+        INNER JOIN keys AS k ON k.key_id = x.key_id
+        INNER JOIN tiers AS t ON t.tier = x.tier
     ),
     stored AS MATERIALIZED (
         SELECT
@@ -492,25 +609,39 @@ BEGIN
         FROM targets AS k
         LEFT JOIN stored AS s ON s.target_id = k.target_id
     ),
-    -- What is pending, per row written and bucket. Hours feed their hour, UTC day and local days; weeks and months
-    -- are fed by the UTC days, whose buckets are already summed over their hours: a bulk of hours costs one more
-    -- grouping of its days, not one per week and month.
-    pending AS MATERIALIZED (
-        SELECT k.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
+    -- What is pending, per day written and bucket. Hours feed their hour, their buckets as grouped; the hours going
+    -- into the rollups are summed once per segment, and each segment feeds its UTC day and local days; weeks and
+    -- months are fed by the UTC days. So a bulk of hours is grouped twice, not once per tier. Counts are summed in
+    -- double precision: exact to 2^53, and cheaper per group than the numeric sum of bigint.
+    segment_buckets AS MATERIALIZED (
+        SELECT b.segment_id, b.bucket, pg_catalog.sum(b.c::double precision) AS c
         FROM hour_buckets AS b
-        INNER JOIN hour_tiers AS k ON k.hour_id = b.hour_id AND k.grain IN ('hour', 'day')
-        GROUP BY k.target_id, b.bucket
+        WHERE b.segment_id IS NOT NULL
+        GROUP BY b.segment_id, b.bucket
+    ),
+    segment_days AS (
+        SELECT DISTINCT k.segment_id, k.target_id FROM hour_tiers AS k WHERE k.grain = 'day'
+    ),
+    pending AS MATERIALIZED (
+        SELECT l.target_id, b.bucket, pg_catalog.sum(b.c)::bigint AS c
+        FROM segment_buckets AS b
+        INNER JOIN segment_days AS l ON l.segment_id = b.segment_id
+        GROUP BY l.target_id, b.bucket
     ),
     day_links AS (
         SELECT DISTINCT d.target_id AS day_id, u.target_id AS up_id
         FROM hour_tiers AS d
         INNER JOIN hour_tiers AS u ON u.hour_id = d.hour_id AND u.grain IN ('week', 'month')
-        WHERE d.grain = 'day' AND d.zone = 'UTC'
+        WHERE d.tier = 1
     ),
     -- The merged histograms, per row written and bucket: the stored elements and the pending ones in one grouping.
     merged AS MATERIALIZED (
-        SELECT x.target_id, x.bucket, pg_catalog.sum(x.c)::bigint AS c
+        SELECT x.target_id, x.bucket, pg_catalog.sum(x.c::double precision)::bigint AS c
         FROM (
+            SELECT b.hour_id, b.bucket, b.c
+            FROM hour_buckets AS b
+            WHERE b.hour_id <= (SELECT pg_catalog.count(*) FROM hours)
+            UNION ALL
             SELECT p.target_id, p.bucket, p.c
             FROM pending AS p
             UNION ALL
@@ -522,7 +653,7 @@ BEGIN
             FROM stored AS s CROSS JOIN LATERAL pg_catalog.unnest(s.duration_histogram) AS u (e)
         ) AS x (target_id, bucket, c)
         GROUP BY x.target_id, x.bucket
-        HAVING pg_catalog.sum(x.c) > 0
+        HAVING pg_catalog.sum(x.c::double precision) > 0
     ),
     -- One sort of the merged buckets gives both the packed histogram and the nearest ranks: the first bucket whose
     -- running count, after the zeros, reaches each. The aggregate reads the window's output in bucket order, so the
@@ -685,5 +816,9 @@ COMMENT ON FUNCTION pgmetrics._fold_events(boolean, timestamptz) IS
 'a NULL wait or roll_until. For the schema owner: fold_events and run_retention call it.';
 
 REVOKE ALL ON FUNCTION pgmetrics._fold_events(boolean, timestamptz) FROM public;
+
+-- As alter_functions_pinned_settings left it.
+ALTER FUNCTION pgmetrics._fold_events(boolean, timestamptz)
+SET timezone = 'UTC' SET datestyle = 'ISO, YMD' SET intervalstyle = 'postgres';
 
 COMMIT;
