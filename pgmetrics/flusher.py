@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from pgmetrics import shutdown
 from pgmetrics.aggregator import Aggregator
 from pgmetrics.cells import Cell, OperationCells, RouteCells, merge_cell, merge_cells
 
@@ -216,19 +217,22 @@ class Flusher:
             self._send_lock.release()
 
     def _collect(self) -> None:
-        routes: RouteCells = {}
-        operations: OperationCells = {}
-        with self._pending_lock:
-            self._aggregator.take(routes, operations)
-            if not routes and not operations:
-                return
-            # A key already in an open batch joins its cell there, so that an outage holds one
-            # cell per key and hour whatever the number of batches; a new key fills the last
-            # open batch up to max_batch_cells, then starts a new batch.
-            open_batches = [batch for batch in self._pending if not batch.sealed]
-            for cells, kind in ((routes, "routes"), (operations, "operations")):
-                for key, cell in cells.items():
-                    self._place(open_batches, kind, key, cell)
+        # From the take until the last cell is placed, cells are in neither the threads' maps
+        # nor a pending batch: a delivery on SIGTERM in between would miss them.
+        with shutdown.held_back():
+            routes: RouteCells = {}
+            operations: OperationCells = {}
+            with self._pending_lock:
+                self._aggregator.take(routes, operations)
+                if not routes and not operations:
+                    return
+                # A key already in an open batch joins its cell there, so that an outage holds
+                # one cell per key and hour whatever the number of batches; a new key fills the
+                # last open batch up to max_batch_cells, then starts a new batch.
+                open_batches = [batch for batch in self._pending if not batch.sealed]
+                for cells, kind in ((routes, "routes"), (operations, "operations")):
+                    for key, cell in cells.items():
+                        self._place(open_batches, kind, key, cell)
 
     def _place(self, open_batches: list[Batch], kind: str, key: object, cell: Cell) -> None:
         for batch in open_batches:

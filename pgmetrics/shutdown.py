@@ -14,11 +14,16 @@ pgmetrics puts its SIGTERM handler in front of the one in place when a storage f
 uvicorn shows why both halves matter: it installs its own handler while it serves, and after its
 graceful shutdown restores the handler it found and raises SIGTERM again. The handler it found is
 this one when the application recorded before uvicorn started, so the re-raised signal delivers.
+
+A flush that moves cells out of the threads' maps into pending batches holds them where no
+delivery sees them until it is done: that step runs ``held_back()``, and a SIGTERM that lands
+in it is handled (delivery, or the handler found) in the same thread as soon as the step ends.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import weakref
@@ -37,6 +42,45 @@ class Drainable(Protocol):
 _targets: weakref.WeakSet[Any] = weakref.WeakSet()
 _lock = threading.Lock()
 _previous: Any = signal.SIG_DFL
+# Only the main thread runs signal handlers, so only its own steps hold the signal back.
+_holding = 0
+_held: tuple[int, FrameType | None] | None = None
+
+
+class _HeldBack:
+    def __enter__(self) -> None:
+        global _holding
+        if threading.current_thread() is threading.main_thread():
+            _holding += 1
+
+    def __exit__(self, *_: object) -> None:
+        global _holding, _held
+        if threading.current_thread() is not threading.main_thread():
+            return
+        _holding -= 1
+        if _holding == 0 and _held is not None:
+            signum, frame = _held
+            _held = None
+            _on_sigterm(signum, frame)
+
+
+_HELD_BACK = _HeldBack()
+
+
+def _after_fork_in_child() -> None:
+    # A fork from another thread may come while the main thread holds the signal back: the
+    # child's main thread is the forking one, which holds nothing.
+    global _holding, _held
+    _holding, _held = 0, None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def held_back() -> _HeldBack:
+    """A block (short, never waiting on the database) that pgmetrics' SIGTERM handler must not
+    interrupt: in the main thread, a SIGTERM that arrives within it is handled when it ends."""
+    return _HELD_BACK
 
 
 def register(target: Drainable) -> None:
@@ -106,6 +150,10 @@ def deliver(storage: Any, reason: str) -> bool:
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    global _held
+    if _holding:
+        _held = (signum, frame)
+        return
     previous = _previous
     if callable(previous):
         previous(signum, frame)

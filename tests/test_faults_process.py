@@ -204,3 +204,66 @@ def test_sigterm_in_a_tight_loop_of_records_delivers_every_completed_one(
     assert _held_totals(db.dsn) == (500, 100)
     # The record the signal interrupted is left out or counted whole, never refused.
     assert route_totals(db.dsn)["/loop"][0] > 0
+
+
+_COLLECTING = """
+    import signal, sys, time
+    from datetime import UTC, datetime
+    from pgmetrics import DatabaseMetricsStorage, aggregator
+
+    dsn, where, mode = sys.argv[1:4]
+    if mode == "handler":
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    storage = DatabaseMetricsStorage(dsn, batch_interval=3600, shutdown_timeout=20)
+    at = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
+    for i in range(500):
+        storage.record_route_metric(f"/held/{i % 5}", "GET", i % 5 != 0, 1.0, at)
+
+    def slowly(step):
+        # The signal lands here, in the main thread's flush, with the cells taken out of the
+        # threads' maps and not yet in a pending batch.
+        def slow(*args):
+            if not slowed:
+                slowed.append(True)
+                print("collecting", flush=True)
+                time.sleep(2.0)
+            return step(*args)
+        return slow
+
+    slowed = []
+    if where == "take":
+        aggregator.merge_cells = slowly(aggregator.merge_cells)
+    else:
+        storage._flusher._place = slowly(storage._flusher._place)
+    storage.flush(30)
+    print("flushed", flush=True)
+    time.sleep(120)
+"""
+
+
+def _terminate_collecting(tmp_path: Path, *args: str) -> int:
+    path = tmp_path / "collecting.py"
+    path.write_text(textwrap.dedent(_COLLECTING), encoding="utf-8")
+    with subprocess.Popen(
+        [sys.executable, str(path), *args], stdout=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "collecting"
+            time.sleep(0.2)
+            proc.send_signal(signal.SIGTERM)
+            return proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["take", "place"])
+@pytest.mark.parametrize(("mode", "status"), [("default", -signal.SIGTERM), ("handler", 0)])
+def test_sigterm_while_a_flush_moves_the_cells_into_a_batch_delivers_everything(
+    db: Database, tmp_path: Path, where: str, mode: str, status: int
+) -> None:
+    assert _terminate_collecting(tmp_path, db.dsn, where, mode) == status
+    assert _held_totals(db.dsn) == (500, 100)

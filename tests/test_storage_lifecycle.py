@@ -72,6 +72,45 @@ def test_children_forked_by_multiprocessing_deliver_every_event_once(
     assert sum(duration for _, _, duration in totals.values()) == 400.0
 
 
+_TERMINATED_POOLS = """
+    import multiprocessing, sys
+    from datetime import UTC, datetime
+    from pgmetrics import DatabaseMetricsStorage
+
+    AT = datetime(2026, 3, 2, 10, 15, tzinfo=UTC)
+    storage = DatabaseMetricsStorage(sys.argv[1], batch_interval=3600)
+
+    def record_one(task):
+        run, i = task
+        # A key per event: a worker's last collect, at its exit, takes that much longer.
+        storage.record_route_metric(f"/run/{run}/{i}", "GET", i % 4 != 0, 1.0, AT)
+
+    if __name__ == "__main__":
+        context = multiprocessing.get_context("fork")
+        for run in range(int(sys.argv[2])):
+            # Leaving the block terminates the pool: SIGTERM reaches the worker while it closes
+            # its storage at exit after its sentinel, or while it is idle. One worker: of two,
+            # one may wait on the task queue's lock that terminate() holds for good, where a
+            # Python handler may never run (docs/RELIABILITY.md).
+            with context.Pool(1) as pool:
+                pool.map(record_one, [(run, i) for i in range(400)], chunksize=10)
+"""
+
+
+@pytest.mark.slow
+def test_pools_terminated_by_their_with_block_deliver_every_event_once(
+    db: Database, tmp_path: Path
+) -> None:
+    # Enough pools that in some of them the SIGTERM lands in the worker's last collect step.
+    runs = 40
+    run_script(tmp_path, "terminated_pools", _TERMINATED_POOLS, db.dsn, str(runs), timeout=60)
+    per_run: dict[str, int] = {}
+    for route, (total, _, _) in route_totals(db.dsn).items():
+        run = route.split("/")[2]
+        per_run[run] = per_run.get(run, 0) + total
+    assert per_run == {str(run): 400 for run in range(runs)}
+
+
 def test_close_stops_the_pools_without_a_warning(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
