@@ -545,7 +545,14 @@ def test_fuzz_operation_metrics_summary(db: Database) -> None:
         operations()
 
 
-SETTING_NAMES = ("retention_days", "summary_retention_days", "batch_retention_days")
+# Each setting with its bounds (pgmetrics.settings).
+SETTINGS = {
+    "retention_days": (1, 36500),
+    "summary_retention_days": (1, 36500),
+    "batch_retention_days": (1, 3650),
+    "max_keys_per_hour": (1, 10_000_000),
+}
+SETTING_NAMES = tuple(SETTINGS)
 
 
 def test_fuzz_set_setting(db: Database) -> None:
@@ -573,7 +580,11 @@ def test_fuzz_set_setting(db: Database) -> None:
                     ).fetchone(),
                 )
                 count_fuzz_input("sql set_setting", accepted=error is None)
-                if name not in SETTING_NAMES or value is None or not 1 <= value <= 36500:
+                if (
+                    name not in SETTINGS
+                    or value is None
+                    or not SETTINGS[name][0] <= value <= SETTINGS[name][1]
+                ):
                     assert error is not None, "an invalid setting was accepted"
                     return
                 if error is not None:

@@ -1,15 +1,21 @@
 -- Deploy pgmetrics:function_set_setting to pg
--- requires: table_settings
+-- requires: function_set_setting@v0.6.0
+-- requires: alter_functions_pinned_settings
 
 BEGIN;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
+
+DROP FUNCTION pgmetrics.set_setting(text, integer);
 
 CREATE FUNCTION pgmetrics.set_setting(name text, value integer)
 RETURNS integer
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET timezone = 'UTC'
+SET datestyle = 'ISO, YMD'
+SET intervalstyle = 'postgres'
 AS $$
 DECLARE
     v_setting pgmetrics.settings;
@@ -29,8 +35,10 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF set_setting.value NOT BETWEEN v_setting.min_value AND v_setting.max_value THEN
-        RAISE EXCEPTION 'value of % must be between % and % days, got %',
-            set_setting.name, v_setting.min_value, v_setting.max_value, set_setting.value
+        -- Not every knob is in days: the message names the unit of its bounds.
+        RAISE EXCEPTION 'value of % must be between % and % %, got %',
+            set_setting.name, v_setting.min_value, v_setting.max_value,
+            CASE WHEN set_setting.name = 'max_keys_per_hour' THEN 'keys' ELSE 'days' END, set_setting.value
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     -- The daily tier must cover every day the hourly tier still holds, or summaries would
@@ -55,7 +63,8 @@ END
 $$;
 
 COMMENT ON FUNCTION pgmetrics.set_setting(text, integer) IS
-'Sets one knob of pgmetrics.settings (retention_days, summary_retention_days, batch_retention_days) and returns '
+'Sets one knob of pgmetrics.settings (retention_days, summary_retention_days, batch_retention_days, '
+'max_keys_per_hour) and returns '
 'the new value. Raises 22004 for NULL, 22023 for an unknown name, a value outside the bounds stored with the '
 'setting, or retention_days above summary_retention_days. For the schema owner only.';
 

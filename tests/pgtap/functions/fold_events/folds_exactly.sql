@@ -15,7 +15,8 @@ SELECT is(
 );
 SELECT is(
     pgmetrics.fold_events(),
-    '{"route_cells_folded": 0, "route_events_folded": 4, "operation_cells_folded": 0, "operation_events_folded": 2}'::jsonb,
+    '{"route_cells_folded": 0, "route_events_folded": 4, "operation_cells_folded": 0, "operation_events_folded": 2,
+      "route_keys_overflowed": 0, "operation_keys_overflowed": 0}'::jsonb,
     'the fold reports the events it moved'
 );
 SELECT results_eq(

@@ -156,7 +156,8 @@ SELECT is(
 );
 SELECT is(
     pgmetrics.fold_events(),
-    '{"route_cells_folded": 0, "route_events_folded": 0, "operation_cells_folded": 0, "operation_events_folded": 0}',
+    '{"route_cells_folded": 0, "route_events_folded": 0, "operation_cells_folded": 0, "operation_events_folded": 0,
+      "route_keys_overflowed": 0, "operation_keys_overflowed": 0}',
     'a fold with nothing pending and the watermark ahead of now writes nothing'
 );
 SELECT is(

@@ -7,7 +7,8 @@ SELECT pgmetrics.fold_events();
 
 SELECT is(
     pgmetrics.fold_events(),
-    '{"route_cells_folded": 0, "route_events_folded": 0, "operation_cells_folded": 0, "operation_events_folded": 0}'::jsonb,
+    '{"route_cells_folded": 0, "route_events_folded": 0, "operation_cells_folded": 0, "operation_events_folded": 0,
+      "route_keys_overflowed": 0, "operation_keys_overflowed": 0}'::jsonb,
     'a second fold finds nothing pending'
 );
 SELECT results_eq(

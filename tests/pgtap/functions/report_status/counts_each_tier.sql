@@ -13,7 +13,8 @@ SELECT is(
     pgmetrics.report_status() - 'tiers' - 'owner',
     '{"oldest_detail": null, "newest_detail": null, "report_zones": [], "last_retention_run": null,
       "pg_cron": false, "cron_readable": false, "retention_job": null, "fold_job": null,
-      "settings": {"retention_days": 90, "summary_retention_days": 730, "batch_retention_days": 7}}'::jsonb,
+      "settings": {"retention_days": 90, "summary_retention_days": 730, "batch_retention_days": 7,
+        "max_keys_per_hour": 20000}}'::jsonb,
     'a new store: the default settings, no detail, no retention run, no pg_cron'
 );
 
