@@ -16,7 +16,7 @@ from pgmetrics.storage import MetricsStorage
 from pgmetrics.track import track_operation
 from pgmetrics.types import Bucket, MetricsReport, OperationMetrics, RouteMetrics, TimeRange
 
-__version__ = "0.6.0"
+__version__ = "0.7.0"
 
 __all__ = [
     "Bucket",
