@@ -147,14 +147,19 @@ _LOOP = """
 
 
 def _terminate_holding(tmp_path: Path, source: str, *args: str) -> int:
-    path = tmp_path / "holding.py"
+    return _terminate_when(tmp_path, source, "holding", *args)
+
+
+def _terminate_when(tmp_path: Path, source: str, ready: str, *args: str) -> int:
+    """Runs ``source``, SIGTERMs it once it prints ``ready``, and returns its exit status."""
+    path = tmp_path / f"{ready}.py"
     path.write_text(textwrap.dedent(source), encoding="utf-8")
     with subprocess.Popen(
         [sys.executable, str(path), *args], stdout=subprocess.PIPE, text=True
     ) as proc:
         try:
             assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == "holding"
+            assert proc.stdout.readline().strip() == ready
             time.sleep(0.2)
             proc.send_signal(signal.SIGTERM)
             # Within the shutdown timeout (20 s): a drain that waited on the held lock would
@@ -242,21 +247,7 @@ _COLLECTING = """
 
 
 def _terminate_collecting(tmp_path: Path, *args: str) -> int:
-    path = tmp_path / "collecting.py"
-    path.write_text(textwrap.dedent(_COLLECTING), encoding="utf-8")
-    with subprocess.Popen(
-        [sys.executable, str(path), *args], stdout=subprocess.PIPE, text=True
-    ) as proc:
-        try:
-            assert proc.stdout is not None
-            assert proc.stdout.readline().strip() == "collecting"
-            time.sleep(0.2)
-            proc.send_signal(signal.SIGTERM)
-            return proc.wait(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    return _terminate_when(tmp_path, _COLLECTING, "collecting", *args)
 
 
 @pytest.mark.slow
